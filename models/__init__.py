@@ -1,0 +1,1 @@
+"""The course models, each a runnable script: python -m models.<name>."""

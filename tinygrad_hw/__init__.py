@@ -1,0 +1,27 @@
+"""tinygrad_hw: a small reverse-mode autodiff framework on numpy for the deep-learning course."""
+
+from . import nn
+from .autograd import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .functions import (
+    abs, arange, as_tensor, concatenate, exp, expand, flatten, full, log, log_softmax,
+    logsumexp, matmul, max, maximum, mean, min, minimum, ones, ones_like, relu, reshape,
+    sigmoid, softmax, softplus, sqrt, squeeze, stack, sum, tanh, tensor, transpose, unsqueeze,
+    where, zeros, zeros_like,
+)
+from .nn.functional import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l2_penalty, mse_loss,
+)
+from .tensor import Tensor
+from .transforms import grad, hessian, jacobian, value_and_grad
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnomalyError", "Tensor", "abs", "arange", "as_tensor", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "concatenate", "cross_entropy", "detect_anomaly",
+    "enable_grad", "exp", "expand", "flatten", "full", "grad", "hessian", "is_grad_enabled",
+    "jacobian", "l2_penalty", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "mse_loss", "nn", "no_grad", "ones", "ones_like", "relu",
+    "reshape", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sum", "tanh",
+    "tensor", "transpose", "unsqueeze", "value_and_grad", "where", "zeros", "zeros_like",
+]

@@ -1,0 +1,313 @@
+"""The graph machinery: the Op base class and apply(), grad mode and anomaly mode, the
+iterative topological sort, unbroadcast, and the vector-Jacobian walk behind backward()."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+# grad: record graphs; anomaly: check for NaN/inf; epoch: counts in-place updates, so a
+# backward can tell whether an input changed after an op used it
+_state = {"grad": True, "anomaly": False, "epoch": 0}
+
+
+# --------------------------------------------------------------------------- modes
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager and decorator that switches graph recording off (or on)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.prev.append(_state["grad"])
+        _state["grad"] = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _state["grad"] = self.prev.pop()
+
+
+def no_grad() -> _GradMode:
+    """`with tg.no_grad():` (or `@tg.no_grad()`): ops inside record no graph."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Switch recording back on inside a no_grad block."""
+    return _GradMode(True)
+
+
+def is_grad_enabled() -> bool:
+    return _state["grad"]
+
+
+class AnomalyError(RuntimeError, FloatingPointError):
+    """An op produced NaN or inf while `detect_anomaly()` was active."""
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise AnomalyError at the first op whose forward or backward output holds NaN/inf."""
+    prev = _state["anomaly"]
+    _state["anomaly"] = True
+    try:
+        yield
+    finally:
+        _state["anomaly"] = prev
+
+
+def _check_finite(op: Op, phase: str, inputs: Sequence[Any], outputs: Sequence[Any]) -> None:
+    for i, arr in enumerate(outputs):
+        if arr is None:
+            continue
+        arr = np.asarray(getattr(arr, "_data", arr))
+        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+            kind = "NaN" if np.isnan(arr).any() else "inf"
+            shapes = ", ".join(str(tuple(np.shape(getattr(t, "_data", t)))) for t in inputs)
+            which = "its output" if phase == "forward" else f"the gradient for input {i}"
+            raise AnomalyError(
+                f"{phase} of {op.label()} produced {kind} in {which} "
+                f"(input shapes: {shapes})"
+            )
+
+
+# --------------------------------------------------------------------------- ops
+
+
+class ShapeError(ValueError):
+    """An op's inputs have shapes that do not fit together; the message names them."""
+
+
+class Op:
+    """A primitive: `forward` maps numpy arrays to an array; `backward(grad_out, out, *inputs)`
+    maps Tensors to one gradient per input (None where an input needs none), written in
+    Tensor ops so that it can itself be differentiated."""
+
+    __slots__ = ()
+
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad_out: Tensor, out: Tensor, *inputs: Tensor) -> tuple:
+        raise NotImplementedError
+
+    def params(self) -> dict[str, Any]:
+        """Static parameters (axis, shape, ...), shown in graph drawings and reprs."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def label(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({params})" if params else type(self).__name__
+
+    def __repr__(self) -> str:
+        return self.label()
+
+
+Tensor: Any = None  # tinygrad_hw.tensor.Tensor, bound by that module (it imports this one)
+
+
+def const(data: Any) -> Tensor:
+    """A Tensor that needs no gradient (masks, counts, constants inside backward rules)."""
+    return Tensor._make(data)
+
+
+def apply(op: Op, *inputs: Tensor) -> Tensor:
+    """Run `op` forward and, when grad mode is on and an input requires grad, record it."""
+    try:
+        data = op.forward(*[t._data for t in inputs])
+    except ShapeError:
+        raise
+    except ValueError as e:
+        shapes = " and ".join(str(t.shape) for t in inputs)
+        raise ShapeError(f"{op.label()}: input shapes {shapes}: {e}") from None
+    out = Tensor._make(data)
+    if _state["grad"]:
+        for t in inputs:
+            if t._rg:
+                out._rg = True
+                out._op = op
+                out._inputs = inputs
+                out._epoch = _state["epoch"]
+                break
+    if _state["anomaly"]:
+        _check_finite(op, "forward", inputs, (data,))
+    return out
+
+
+# --------------------------------------------------------------------------- graph walk
+
+
+def toposort(root: Tensor) -> list[Tensor]:
+    """Op nodes that require grad reachable from root, inputs before the nodes using them.
+    Iterative, so a chain of any length is fine."""
+    order: list[Tensor] = []
+    seen: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for t in node._inputs:
+            if t._op is not None and t._rg and id(t) not in seen:
+                stack.append((t, False))
+    return order
+
+
+def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum a broadcast gradient back down to `shape` (the input's shape)."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _fit(grad: Tensor, like: Tensor) -> Tensor:
+    """Bring an input's gradient to that input's shape and dtype."""
+    if grad.shape != like.shape:
+        grad = unbroadcast(grad, like.shape)
+    if grad.dtype != like.dtype:
+        grad = grad.astype(like.dtype)
+    return grad
+
+
+_FREED = (
+    "this graph was already walked by backward() and its saved values were freed; "
+    "call backward(retain_graph=True) the first time to walk it again"
+)
+
+
+def vjp(
+    root: Tensor,
+    seed: Tensor,
+    targets: Sequence[Tensor] | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+) -> list[Tensor | None] | None:
+    """Reverse-mode walk from `root`, seeded with d(loss)/d(root) = `seed`.
+
+    With `targets=None` (backward()), gradients accumulate into `.grad` of leaves and of
+    retain_grad() tensors. With targets, nothing is written and the gradient with respect to
+    each target (None where it does not depend on root) is returned, as torch.autograd.grad.
+    """
+    order = toposort(root) if root._op is not None else []
+    target_ids = None if targets is None else {id(t): i for i, t in enumerate(targets)}
+    found: list[Tensor | None] = [None] * (len(targets) if targets is not None else 0)
+    grads: dict[int, Tensor] = {id(root): seed}
+    leaves: dict[int, Tensor] = {}
+    anomaly = _state["anomaly"]
+    with _GradMode(create_graph):
+        _state["anomaly"] = False
+        try:
+            for node in reversed(order):
+                g = grads.pop(id(node), None)
+                if g is None:
+                    continue
+                if node._freed:
+                    raise RuntimeError(_FREED)
+                _check_unmodified(node)
+                _deliver(node, g, target_ids, found)
+                in_grads = node._op.backward(g, node, *node._inputs)
+                if anomaly:
+                    _check_finite(node._op, "backward", node._inputs, in_grads)
+                for t, ig in zip(node._inputs, in_grads):
+                    if ig is None or not t._rg:
+                        continue
+                    ig = _fit(ig, t)
+                    key = id(t)
+                    if t._op is None:
+                        leaves[key] = t
+                    prev = grads.get(key)
+                    grads[key] = ig if prev is None else prev + ig
+            if root._op is None:
+                leaves[id(root)] = root
+            for key, leaf in leaves.items():
+                _deliver(leaf, grads[key], target_ids, found)
+        finally:
+            _state["anomaly"] = anomaly
+    if not retain_graph:
+        for node in order:
+            node._freed = True
+    return None if targets is None else found
+
+
+def _check_unmodified(node: Tensor) -> None:
+    for t in node._inputs:
+        if t._mod > node._epoch:
+            raise RuntimeError(
+                f"an input of {node._op.label()} (shape {t.shape}) was updated in place after "
+                f"the op used it, so its gradient would be wrong; recompute the forward pass "
+                f"after the update"
+            )
+
+
+def _deliver(node: Tensor, g: Tensor, target_ids: dict[int, int] | None, found: list) -> None:
+    """Hand a finished gradient to its tensor: its .grad, or the targets' result list."""
+    if target_ids is not None:
+        i = target_ids.get(id(node))
+        if i is not None:
+            found[i] = g
+    elif node._op is None or node._retain:
+        node.grad = g if node.grad is None else node.grad + g
+
+
+def gradients(
+    outputs: Tensor,
+    inputs: Sequence[Tensor],
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = True,
+) -> tuple[Tensor | None, ...]:
+    """d(outputs)/d(inputs) without touching any .grad (torch.autograd.grad)."""
+    seed = _seed(outputs, grad_outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    res = vjp(outputs, seed, list(inputs), retain_graph, create_graph)
+    if not allow_unused and any(r is None for r in res):
+        raise RuntimeError("one of the inputs was not used to compute the outputs")
+    return tuple(res) if isinstance(res, list) else ()
+
+
+def _seed(root: Tensor, grad: Any) -> Tensor:
+    if not root._rg:
+        raise RuntimeError(
+            "backward: this tensor does not require grad and has no graph (no input had "
+            "requires_grad=True, or it was computed under no_grad() or from detach())"
+        )
+    if grad is None:
+        if root.size != 1:
+            raise RuntimeError(
+                f"backward: the output is not a scalar (shape {root.shape}); call backward "
+                f"(grad) with a gradient of shape {root.shape}, or reduce it first, e.g. "
+                f".sum() or .mean()"
+            )
+        return Tensor._make(np.ones(root.shape, root.dtype))
+    grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=root.dtype)
+    if grad.shape != root.shape:
+        raise ValueError(
+            f"backward: gradient shape {grad.shape} does not match output shape {root.shape}"
+        )
+    return grad
+
+
+def backward(
+    root: Tensor, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
+    seed = _seed(root, grad)
+    if retain_graph is None:
+        retain_graph = create_graph
+    vjp(root, seed, None, retain_graph, create_graph)

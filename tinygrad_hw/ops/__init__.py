@@ -1,0 +1,1 @@
+"""Primitive ops, one class each: forward on numpy arrays, backward in Tensor ops."""

@@ -1,0 +1,54 @@
+"""Activation primitives: sigmoid, tanh, relu, softplus, each stable in both tails."""
+
+import numpy as np
+
+from ..autograd import Op, const
+
+
+class Sigmoid(Op):
+    """out = 1 / (1 + e^-x);   d out/dx = out (1 - out)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        # e^-log(1 + e^-x) never overflows and keeps sigmoid(-100) = 3.7e-44 instead of 0
+        return np.exp(-np.logaddexp(0, -x))
+
+    def backward(self, grad_out, out, x):
+        return (grad_out * out * (1 - out),)
+
+
+class Tanh(Op):
+    """out = tanh x;   d out/dx = 1 - out^2"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def backward(self, grad_out, out, x):
+        return (grad_out * (1 - out * out),)
+
+
+class Relu(Op):
+    """out = max(x, 0);   d out/dx = 1 where x > 0, else 0 (also at x = 0, as PyTorch)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, grad_out, out, x):
+        return (grad_out * const((x._data > 0).astype(grad_out.dtype)),)
+
+
+class Softplus(Op):
+    """out = ln(1 + e^x);   d out/dx = sigmoid(x)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.logaddexp(0, x)  # max(x, 0) + log1p(e^-|x|): no overflow
+
+    def backward(self, grad_out, out, x):
+        return (grad_out * x.sigmoid(),)

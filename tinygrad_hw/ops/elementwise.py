@@ -1,0 +1,181 @@
+"""Elementwise primitives: arithmetic, exp/log/sqrt/abs, maximum, where and dtype casts.
+Binary ops broadcast like numpy; the graph walk sums gradients back to each input's shape."""
+
+import numpy as np
+
+from ..autograd import Op, const
+
+
+class Add(Op):
+    """out = x + y;   d out/dx = 1, d out/dy = 1"""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, grad_out, out, x, y):
+        return grad_out, grad_out
+
+
+class Sub(Op):
+    """out = x - y;   d out/dx = 1, d out/dy = -1"""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x - y
+
+    def backward(self, grad_out, out, x, y):
+        return grad_out, (-grad_out if y._rg else None)
+
+
+class Mul(Op):
+    """out = x * y;   d out/dx = y, d out/dy = x"""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x * y
+
+    def backward(self, grad_out, out, x, y):
+        return (grad_out * y if x._rg else None), (grad_out * x if y._rg else None)
+
+
+class Div(Op):
+    """out = x / y;   d out/dx = 1/y, d out/dy = -x/y^2 = -out/y"""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x / y
+
+    def backward(self, grad_out, out, x, y):
+        gx = grad_out / y if x._rg else None
+        gy = -grad_out * out / y if y._rg else None
+        return gx, gy
+
+
+class Pow(Op):
+    """out = x ** y;   d out/dx = y x^(y-1), d out/dy = out ln x (0 where x = 0, as PyTorch)"""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x**y
+
+    def backward(self, grad_out, out, x, y):
+        gx = grad_out * y * x ** (y - 1) if x._rg else None
+        gy = None
+        if y._rg:
+            x_is_0 = const(x._data == 0)
+            safe_x = x.where(~x_is_0, 1)
+            gy = grad_out * out * safe_x.log()
+        return gx, gy
+
+
+class Neg(Op):
+    """out = -x;   d out/dx = -1"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad_out, out, x):
+        return (-grad_out,)
+
+
+class Exp(Op):
+    """out = e^x;   d out/dx = out"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, grad_out, out, x):
+        return (grad_out * out,)
+
+
+class Log(Op):
+    """out = ln x;   d out/dx = 1/x"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.log(x)
+
+    def backward(self, grad_out, out, x):
+        return (grad_out / x,)
+
+
+class Sqrt(Op):
+    """out = sqrt(x);   d out/dx = 1 / (2 out)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.sqrt(x)
+
+    def backward(self, grad_out, out, x):
+        return (grad_out / (2 * out),)
+
+
+class Abs(Op):
+    """out = |x|;   d out/dx = sign(x), 0 at x = 0 (PyTorch's choice at the kink)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.abs(x)
+
+    def backward(self, grad_out, out, x):
+        return (grad_out * const(np.sign(x._data)),)
+
+
+class Maximum(Op):
+    """out = max(x, y) elementwise;   the gradient goes to the larger input, split evenly on
+    ties (as PyTorch)"""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return np.maximum(x, y)
+
+    def backward(self, grad_out, out, x, y):
+        to_x = (x._data > y._data) + 0.5 * (x._data == y._data)
+        to_x = const(to_x.astype(grad_out.dtype, copy=False))
+        return (grad_out * to_x if x._rg else None), (grad_out * (1 - to_x) if y._rg else None)
+
+
+class Where(Op):
+    """out = x where cond else y;   d out/dx = cond, d out/dy = not cond"""
+
+    __slots__ = ()
+
+    def forward(self, cond, x, y):
+        return np.where(cond, x, y)
+
+    def backward(self, grad_out, out, cond, x, y):
+        gx = grad_out.where(cond, 0) if x._rg else None
+        gy = grad_out.where(~cond, 0) if y._rg else None
+        return None, gx, gy
+
+
+class Cast(Op):
+    """out = x converted to `dtype`;   the gradient is converted back to x's dtype"""
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def params(self):
+        return {"dtype": self.dtype.name}
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, grad_out, out, x):
+        return (grad_out.astype(x.dtype),)

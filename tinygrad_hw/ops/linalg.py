@@ -1,0 +1,39 @@
+"""Matrix product, with numpy's rules for 1-D operands and broadcast batch dimensions."""
+
+import numpy as np
+
+from ..autograd import Op, ShapeError, unbroadcast
+
+
+class MatMul(Op):
+    """out = a @ b;   dL/da = g b^T, dL/db = a^T g (batch dimensions summed back by the walk)"""
+
+    __slots__ = ()
+
+    def forward(self, a, b):
+        try:
+            return np.matmul(a, b)
+        except ValueError:
+            raise ShapeError(
+                f"matmul: shapes {np.shape(a)} and {np.shape(b)} do not align"
+            ) from None
+
+    def backward(self, grad_out, out, a, b):
+        # 1-D operands act as a row (a) or a column (b) vector, as in numpy.
+        a2 = a if a.ndim > 1 else a.reshape(1, -1)
+        b2 = b if b.ndim > 1 else b.reshape(-1, 1)
+        g = grad_out
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        ga = gb = None
+        if a._rg:
+            ga = g @ b2.mT
+            if a.ndim == 1:
+                ga = unbroadcast(ga, a2.shape).reshape(a.shape)
+        if b._rg:
+            gb = a2.mT @ g
+            if b.ndim == 1:
+                gb = unbroadcast(gb, b2.shape).reshape(b.shape)
+        return ga, gb

@@ -1,0 +1,434 @@
+"""Tensor: a numpy value plus what autodiff needs (requires_grad, grad, the op that made it).
+Operators and methods only dispatch to ops; no derivative math lives here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import autograd
+from .autograd import _state, apply
+from .ops import composite as C
+from .ops.activation import Relu, Sigmoid, Softplus, Tanh
+from .ops.elementwise import (
+    Abs, Add, Cast, Div, Exp, Log, Maximum, Mul, Neg, Pow, Sqrt, Sub, Where,
+)
+from .ops.linalg import MatMul
+from .ops.reduce import LogSoftmax, LogSumExp, Max, Sum, normalize_axis
+from .ops.shape import Expand, GetItem, Reshape, Transpose
+
+_ADD, _SUB, _MUL, _DIV, _POW, _NEG = Add(), Sub(), Mul(), Div(), Pow(), Neg()
+_EXP, _LOG, _SQRT, _ABS, _MATMUL, _WHERE = Exp(), Log(), Sqrt(), Abs(), MatMul(), Where()
+_SIGMOID, _TANH, _RELU, _SOFTPLUS, _MAXIMUM = Sigmoid(), Tanh(), Relu(), Softplus(), Maximum()
+
+
+def _shape_arg(shape: tuple) -> tuple[int, ...]:
+    """reshape(2, 3) and reshape((2, 3)) alike."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+def _index_arg(index: Any) -> Any:
+    """Tensors and lists inside an index become numpy arrays."""
+    if isinstance(index, tuple):
+        return tuple(_index_arg(i) for i in index)
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it for reverse-mode autodiff."""
+
+    __slots__ = (
+        "_data", "grad", "_rg", "_op", "_inputs", "_retain", "_freed", "_epoch", "_mod",
+        "name", "__weakref__",
+    )
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected operator
+    __hash__ = object.__hash__  # == is elementwise, identity is the hash
+
+    def __init__(
+        self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
+    ) -> None:
+        if isinstance(data, Tensor):
+            data = data._data
+        arr = np.array(data, dtype=dtype)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Tensor: unsupported dtype {arr.dtype} (use bool, integer or float data)"
+            )
+        self._init(arr)
+        self.name = name
+        if requires_grad:
+            self.requires_grad = True
+
+    def _init(self, data: Any) -> None:
+        self._data = data
+        self.grad = None
+        self._rg = False
+        self._op = None
+        self._inputs = ()
+        self._retain = False
+        self._freed = False
+        self._epoch = 0
+        self._mod = 0
+        self.name = None
+
+    @classmethod
+    def _make(cls, data: Any) -> Tensor:
+        """Wrap an array without copying or checks (results of ops)."""
+        t = object.__new__(cls)
+        t._init(data)
+        return t
+
+    # ----------------------------------------------------------------- value and metadata
+    @property
+    def data(self) -> np.ndarray:
+        """The value as a read-only numpy array (use .numpy() for a writable copy)."""
+        view = np.asarray(self._data).view()
+        view.flags.writeable = False
+        return view
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._assign(np.asarray(getattr(value, "_data", value)))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        if flag and self.dtype.kind != "f":
+            raise TypeError(
+                f"only floating-point tensors can require grad, this one has dtype "
+                f"{self.dtype}; convert it with .astype(np.float64) first"
+            )
+        if not flag and self._op is not None:
+            raise RuntimeError("requires_grad can only be switched off on a leaf; use detach()")
+        self._rg = bool(flag)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._op is None
+
+    @property
+    def T(self) -> Tensor:
+        return self.transpose()
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return self.swapaxes(-1, -2)
+
+    def numpy(self) -> np.ndarray:
+        return np.array(self._data)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        arr = self.data if dtype is None else np.asarray(self._data, dtype=dtype)
+        return np.array(arr) if copy else arr
+
+    def item(self) -> Any:
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return np.asarray(self._data).tolist()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self) -> bool:
+        return bool(self._data)
+
+    def __float__(self) -> float:
+        return float(self._data)
+
+    def __int__(self) -> int:
+        return int(self._data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(np.asarray(self._data), separator=", ", prefix="Tensor(")
+        extra = "" if self.dtype in (np.float64, np.int64, np.bool_) else f", dtype={self.dtype}"
+        if self._op is not None:
+            extra += f", op={type(self._op).__name__}"
+        elif self._rg:
+            extra += ", requires_grad=True"
+        if self.name:
+            extra += f", name={self.name!r}"
+        return f"Tensor({body}{extra})"
+
+    # ----------------------------------------------------------------- autograd
+    def backward(
+        self, gradient: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's .grad (and retain_grad() tensors)."""
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def retain_grad(self) -> Tensor:
+        """Keep .grad on this non-leaf after backward (e.g. a pre-activation z, for deltas)."""
+        if not self._rg:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        self._retain = True
+        return self
+
+    def detach(self) -> Tensor:
+        """The same value, cut off from the graph (no grad)."""
+        return Tensor._make(self._data)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    def requires_grad_(self, flag: bool = True) -> Tensor:
+        self.requires_grad = flag
+        return self
+
+    def _assign(self, value: np.ndarray) -> Tensor:
+        """Replace the value in place (same shape, cast to own dtype), e.g. a parameter update."""
+        if self._op is not None:
+            raise RuntimeError(
+                "in-place update of a tensor computed by an op; only leaves can be updated"
+            )
+        if self._rg and _state["grad"]:
+            raise RuntimeError(
+                "in-place update of a leaf that requires grad while recording; wrap the update "
+                "in `with tg.no_grad():` (e.g. `w -= lr * w.grad`)"
+            )
+        if value.shape != self.shape:
+            raise ValueError(
+                f"in-place update: value of shape {value.shape} does not fit shape {self.shape}"
+            )
+        self._data = np.array(value, dtype=self.dtype)
+        _state["epoch"] += 1
+        self._mod = _state["epoch"]
+        return self
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._assign((self + other)._data)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._assign((self - other)._data)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._assign((self * other)._data)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._assign((self / other)._data)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise TypeError(
+            "tensors do not support item assignment; build the value with tg.where, "
+            "tg.concatenate or indexing instead"
+        )
+
+    # ----------------------------------------------------------------- arithmetic
+    def _lift(self, other: Any) -> Tensor:
+        """Turn the other operand into a Tensor. Python scalars take this tensor's dtype when
+        it can hold them (NEP 50), so float32 * 2.0 stays float32."""
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            dt = self._data.dtype
+            if dt.kind != "f":
+                dt = np.result_type(dt, other)
+            return Tensor._make(np.array(other, dtype=dt))
+        return Tensor(other)
+
+    def __add__(self, other: Any) -> Tensor:
+        return apply(_ADD, self, self._lift(other))
+
+    def __radd__(self, other: Any) -> Tensor:
+        return apply(_ADD, self._lift(other), self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return apply(_SUB, self, self._lift(other))
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return apply(_SUB, self._lift(other), self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return apply(_MUL, self, self._lift(other))
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return apply(_MUL, self._lift(other), self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return apply(_DIV, self, self._lift(other))
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return apply(_DIV, self._lift(other), self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return apply(_POW, self, self._lift(other))
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return apply(_POW, self._lift(other), self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return apply(_MATMUL, self, self._lift(other))
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return apply(_MATMUL, self._lift(other), self)
+
+    def __neg__(self) -> Tensor:
+        return apply(_NEG, self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def _compare(self, fn: Any, other: Any) -> Tensor:
+        other = other._data if isinstance(other, Tensor) else other
+        try:
+            return Tensor._make(fn(self._data, other))
+        except ValueError as e:
+            raise ValueError(
+                f"{fn.__name__}: shapes {self.shape} and {np.shape(other)} do not broadcast: {e}"
+            ) from None
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.equal, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(np.not_equal, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(np.less, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(np.less_equal, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(np.greater, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(np.greater_equal, other)
+
+    def __invert__(self) -> Tensor:
+        return Tensor._make(np.invert(self._data))
+
+    # ----------------------------------------------------------------- elementwise math
+    def exp(self) -> Tensor:
+        return apply(_EXP, self)
+
+    def log(self) -> Tensor:
+        return apply(_LOG, self)
+
+    def sqrt(self) -> Tensor:
+        return apply(_SQRT, self)
+
+    def abs(self) -> Tensor:
+        return apply(_ABS, self)
+
+    def sigmoid(self) -> Tensor:
+        return apply(_SIGMOID, self)
+
+    def tanh(self) -> Tensor:
+        return apply(_TANH, self)
+
+    def relu(self) -> Tensor:
+        return apply(_RELU, self)
+
+    def softplus(self) -> Tensor:
+        return apply(_SOFTPLUS, self)
+
+    def maximum(self, other: Any) -> Tensor:
+        return apply(_MAXIMUM, self, self._lift(other))
+
+    def minimum(self, other: Any) -> Tensor:
+        return -apply(_MAXIMUM, -self, -self._lift(other))
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """self where condition else other (torch.Tensor.where)."""
+        cond = Tensor._make(np.asarray(getattr(condition, "_data", condition), dtype=bool))
+        return apply(_WHERE, cond, self, self._lift(other))
+
+    def astype(self, dtype: Any) -> Tensor:
+        return self if np.dtype(dtype) == self.dtype else apply(Cast(dtype), self)
+
+    # ----------------------------------------------------------------- reductions
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return apply(Sum(normalize_axis(axis, self.ndim), keepdims), self)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return apply(Max(normalize_axis(axis, self.ndim), keepdims), self)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return -(-self).max(axis, keepdims)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return apply(LogSumExp(normalize_axis(axis, self.ndim), keepdims), self)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return C.mean(self, axis, keepdims)
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return C.var(self, axis, keepdims, ddof)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return apply(LogSoftmax(normalize_axis(axis, self.ndim)), self)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return self.log_softmax(axis).exp()
+
+    # ----------------------------------------------------------------- shape
+    def reshape(self, *shape: Any) -> Tensor:
+        return apply(Reshape(_shape_arg(shape)), self)
+
+    def transpose(self, *axes: Any) -> Tensor:
+        axes = _shape_arg(axes) if axes else tuple(range(self.ndim))[::-1]
+        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of a "
+                f"tensor of shape {self.shape}"
+            )
+        return apply(Transpose(tuple(a % self.ndim for a in axes)), self)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        axes = list(range(self.ndim))
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return self.transpose(*axes)
+
+    def expand(self, *shape: Any) -> Tensor:
+        shape = _shape_arg(shape)
+        lead = len(shape) - self.ndim
+        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(shape))
+        return apply(Expand(shape), self)
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        return C.flatten(self, start_axis, end_axis)
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        return C.squeeze(self, axis)
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        return C.unsqueeze(self, axis)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return apply(GetItem(_index_arg(index)), self)
+
+
+autograd.Tensor = Tensor
