@@ -1,8 +1,8 @@
 """One op table drives the forward, first-derivative and second-derivative checks of every
 elementwise op, over hypothesis shapes (0-d, size-1 dims and broadcasting pairs included)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pytest

@@ -4,7 +4,8 @@ iterative topological sort, unbroadcast, and the vector-Jacobian walk behind bac
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -58,6 +59,10 @@ def detect_anomaly() -> Iterator[None]:
         yield
     finally:
         _state["anomaly"] = prev
+
+
+def is_anomaly_enabled() -> bool:
+    return _state["anomaly"]
 
 
 def _check_finite(op: Op, phase: str, inputs: Sequence[Any], outputs: Sequence[Any]) -> None:

@@ -12,7 +12,19 @@ from .autograd import _state, apply
 from .ops import composite as C
 from .ops.activation import Relu, Sigmoid, Softplus, Tanh
 from .ops.elementwise import (
-    Abs, Add, Cast, Div, Exp, Log, Maximum, Mul, Neg, Pow, Sqrt, Sub, Where,
+    Abs,
+    Add,
+    Cast,
+    Div,
+    Exp,
+    Log,
+    Maximum,
+    Mul,
+    Neg,
+    Pow,
+    Sqrt,
+    Sub,
+    Where,
 )
 from .ops.linalg import MatMul
 from .ops.reduce import LogSoftmax, LogSumExp, Max, Sum, normalize_axis
@@ -163,13 +175,13 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
-        return bool(self._data)
+        return bool(self._data) if self.size != 1 else bool(self.item())
 
     def __float__(self) -> float:
-        return float(self._data)
+        return float(self.item())
 
     def __int__(self) -> int:
-        return int(self._data)
+        return int(self.item())
 
     def __repr__(self) -> str:
         body = np.array2string(np.asarray(self._data), separator=", ", prefix="Tensor(")

@@ -4,7 +4,8 @@ They take plain arrays or Tensors; no requires_grad is needed."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -63,7 +64,8 @@ def _grads(out: Tensor, variables: Sequence[Tensor], seed: Any = None) -> list[T
 
 
 def _call(f: Callable, args: tuple, nums: tuple[int, ...], kwargs: dict):
-    args = list(args)
+    """Call f with fresh variables at `nums`; other numpy arrays arrive as constant Tensors."""
+    args = [Tensor(a) if isinstance(a, np.ndarray) else a for a in args]
     variables = []
     for i in nums:
         args[i] = _variable(args[i])

@@ -4,7 +4,8 @@ silent broadcast (N, 1) against (N,) gives an (N, N) loss and a wrong gradient."
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

@@ -3,7 +3,8 @@ helpers built on reshape, and concatenate/stack on lists of tensors."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

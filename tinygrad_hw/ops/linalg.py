@@ -23,10 +23,10 @@ class MatMul(Op):
         a2 = a if a.ndim > 1 else a.reshape(1, -1)
         b2 = b if b.ndim > 1 else b.reshape(-1, 1)
         g = grad_out
-        if a.ndim == 1:
-            g = g.unsqueeze(-2)
         if b.ndim == 1:
             g = g.unsqueeze(-1)
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
         ga = gb = None
         if a._rg:
             ga = g @ b2.mT
