@@ -123,7 +123,12 @@ def const(data: Any) -> Tensor:
 def apply(op: Op, *inputs: Tensor) -> Tensor:
     """Run `op` forward and, when grad mode is on and an input requires grad, record it."""
     try:
-        data = op.forward(*[t._data for t in inputs])
+        if len(inputs) == 1:
+            data = op.forward(inputs[0]._data)
+        elif len(inputs) == 2:
+            data = op.forward(inputs[0]._data, inputs[1]._data)
+        else:
+            data = op.forward(*[t._data for t in inputs])
     except ShapeError:
         raise
     except ValueError as e:
@@ -213,36 +218,39 @@ def vjp(
     found: list[Tensor | None] = [None] * (len(targets) if targets is not None else 0)
     grads: dict[int, Tensor] = {id(root): seed}
     leaves: dict[int, Tensor] = {}
-    anomaly = _state["anomaly"]
-    with _GradMode(create_graph):
-        _state["anomaly"] = False
-        try:
-            for node in reversed(order):
-                g = grads.pop(id(node), None)
-                if g is None:
-                    continue
-                if node._freed:
-                    raise RuntimeError(_FREED)
+    saved = _state["grad"], _state["anomaly"]
+    anomaly, epoch = saved[1], _state["epoch"]
+    _state["grad"], _state["anomaly"] = create_graph, False
+    try:
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if node._freed:
+                raise RuntimeError(_FREED)
+            if node._epoch != epoch:  # something was updated in place since it was recorded
                 _check_unmodified(node)
+            if target_ids is not None or node._retain:
                 _deliver(node, g, target_ids, found)
-                in_grads = node._op.backward(g, node, *node._inputs)
-                if anomaly:
-                    _check_finite(node._op, "backward", node._inputs, in_grads)
-                for t, ig in zip(node._inputs, in_grads):
-                    if ig is None or not t._rg:
-                        continue
+            in_grads = node._op.backward(g, node, *node._inputs)
+            if anomaly:
+                _check_finite(node._op, "backward", node._inputs, in_grads)
+            for t, ig in zip(node._inputs, in_grads):
+                if ig is None or not t._rg:
+                    continue
+                if ig._data.shape != t._data.shape or ig._data.dtype != t._data.dtype:
                     ig = _fit(ig, t)
-                    key = id(t)
-                    if t._op is None:
-                        leaves[key] = t
-                    prev = grads.get(key)
-                    grads[key] = ig if prev is None else prev + ig
-            if root._op is None:
-                leaves[id(root)] = root
-            for key, leaf in leaves.items():
-                _deliver(leaf, grads[key], target_ids, found)
-        finally:
-            _state["anomaly"] = anomaly
+                key = id(t)
+                if t._op is None:
+                    leaves[key] = t
+                prev = grads.get(key)
+                grads[key] = ig if prev is None else prev + ig
+        if root._op is None:
+            leaves[id(root)] = root
+        for key, leaf in leaves.items():
+            _deliver(leaf, grads[key], target_ids, found)
+    finally:
+        _state["grad"], _state["anomaly"] = saved
     if not retain_graph:
         for node in order:
             node._freed = True
@@ -265,7 +273,7 @@ def _deliver(node: Tensor, g: Tensor, target_ids: dict[int, int] | None, found: 
         i = target_ids.get(id(node))
         if i is not None:
             found[i] = g
-    elif node._op is None or node._retain:
+    else:
         node.grad = g if node.grad is None else node.grad + g
 
 

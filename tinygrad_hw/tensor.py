@@ -73,12 +73,11 @@ class Tensor:
             raise TypeError(
                 f"Tensor: unsupported dtype {arr.dtype} (use bool, integer or float data)"
             )
-        self._init(arr)
-        self.name = name
+        self._init(arr, name)
         if requires_grad:
             self.requires_grad = True
 
-    def _init(self, data: Any) -> None:
+    def _init(self, data: Any, name: str | None = None) -> None:
         self._data = data
         self.grad = None
         self._rg = False
@@ -86,9 +85,9 @@ class Tensor:
         self._inputs = ()
         self._retain = False
         self._freed = False
-        self._epoch = 0
-        self._mod = 0
-        self.name = None
+        self._epoch = 0  # in-place update count when this node was recorded
+        self._mod = 0  # in-place update count when this tensor was last updated in place
+        self.name = name
 
     @classmethod
     def _make(cls, data: Any) -> Tensor:
