@@ -268,3 +268,16 @@ def test_broadcast_gradients_are_summed_back(shapes):
     assert a.grad.shape == a_shape and b.grad.shape == b_shape
     assert_allclose(a.grad.numpy().sum(), 2.0 * out_size)
     assert_allclose(b.grad.numpy().sum(), out_size)
+
+
+def test_argmax_clip_std():
+    x = Tensor(np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]]), requires_grad=True)
+    assert x.argmax(axis=1).tolist() == [1, 0]
+    assert tg.argmax(x).item() == 3 and not x.argmax().requires_grad
+    assert x.argmin(axis=0).tolist() == [0, 1, 0]
+    c = x.clip(1.5, 6.0)
+    assert_allclose(c.numpy(), [[1.5, 5.0, 2.0], [6.0, 1.5, 3.0]])
+    c.sum().backward()
+    assert_allclose(x.grad.numpy(), [[0, 1, 1], [0, 0, 1]])
+    assert_allclose(x.std(axis=1).numpy(), x.numpy().std(axis=1))
+    assert_allclose(tg.clip([0.5, 2.0], high=1.0).numpy(), [0.5, 1.0])

@@ -5,7 +5,9 @@ from .autograd import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled
 from .functions import (
     abs,
     arange,
+    argmax,
     as_tensor,
+    clip,
     concatenate,
     exp,
     expand,
@@ -52,8 +54,8 @@ from .transforms import grad, hessian, jacobian, value_and_grad
 __version__ = "0.1.0"
 
 __all__ = [
-    "AnomalyError", "Tensor", "abs", "arange", "as_tensor", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "concatenate", "cross_entropy", "detect_anomaly",
+    "AnomalyError", "Tensor", "abs", "arange", "argmax", "as_tensor", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "clip", "concatenate", "cross_entropy", "detect_anomaly",
     "enable_grad", "exp", "expand", "flatten", "full", "grad", "hessian", "is_grad_enabled",
     "jacobian", "l2_penalty", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
     "mean", "min", "minimum", "mse_loss", "nn", "no_grad", "ones", "ones_like", "relu",

@@ -143,6 +143,14 @@ def unsqueeze(x: Any, axis: int) -> Tensor:
     return as_tensor(x).unsqueeze(axis)
 
 
+def clip(x: Any, low: Any = None, high: Any = None) -> Tensor:
+    return as_tensor(x).clip(low, high)
+
+
+def argmax(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    return as_tensor(x).argmax(axis, keepdims)
+
+
 def matmul(a: Any, b: Any) -> Tensor:
     return as_tensor(a) @ b
 

@@ -399,6 +399,25 @@ class Tensor:
     def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         return C.var(self, axis, keepdims, ddof)
 
+    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return self.var(axis, keepdims, ddof).sqrt()
+
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """Indices of the maxima (an int64 tensor without grad), e.g. predicted classes."""
+        return Tensor._make(np.argmax(self._data, axis=axis, keepdims=keepdims))
+
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        return Tensor._make(np.argmin(self._data, axis=axis, keepdims=keepdims))
+
+    def clip(self, low: Any = None, high: Any = None) -> Tensor:
+        """Values limited to [low, high]; the gradient is 0 where a bound is active."""
+        out = self
+        if low is not None:
+            out = out.where(out >= low, low)
+        if high is not None:
+            out = out.where(out <= high, high)
+        return out
+
     def log_softmax(self, axis: int = -1) -> Tensor:
         return apply(LogSoftmax(normalize_axis(axis, self.ndim)), self)
 
