@@ -170,3 +170,16 @@ def test_l2_penalty_gradient_is_two_lambda_w():
     assert tg.l2_penalty(w2, 1.0).item() == 16.0
     with pytest.raises(ValueError, match="no parameters"):
         tg.l2_penalty([], 1.0)
+
+
+def test_cross_entropy_names_confusable_target_kinds():
+    z = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="looks one-hot"):
+        tg.cross_entropy(z, np.eye(3, dtype=int)[[0, 1]])
+    with pytest.raises(ValueError, match="looks like class indices"):
+        tg.cross_entropy(z, np.array([0.0, 1.0]))
+
+
+def test_bce_with_logits_names_itself_in_errors():
+    with pytest.raises(ValueError, match="binary_cross_entropy_with_logits: reduction"):
+        tg.binary_cross_entropy_with_logits(Tensor([0.2]), [1.0], reduction="avg")

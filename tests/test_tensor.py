@@ -281,3 +281,15 @@ def test_argmax_clip_std():
     assert_allclose(x.grad.numpy(), [[0, 1, 1], [0, 0, 1]])
     assert_allclose(x.std(axis=1).numpy(), x.numpy().std(axis=1))
     assert_allclose(tg.clip([0.5, 2.0], high=1.0).numpy(), [0.5, 1.0])
+
+
+def test_numpy_float64_scalar_promotes_like_numpy():
+    w = Tensor(np.ones(2, np.float32))
+    assert (w * np.float64(0.1)).dtype == (np.ones(2, np.float32) * np.float64(0.1)).dtype
+    assert (w * np.float32(0.1)).dtype == np.float32
+
+
+def test_op_labels_show_static_parameters():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    assert x.sum(axis=1)._op.label() == "Sum(axis=(1,), keepdims=False)"
+    assert x.reshape(3, 2)._op.label() == "Reshape(shape=(3, 2))"

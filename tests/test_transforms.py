@@ -150,3 +150,10 @@ def test_hessian_of_softmax_cross_entropy_is_symmetric_and_psd():
     h = tg.hessian(f)(np.zeros(12)).numpy()
     assert_allclose(h, h.T, atol=1e-12)
     assert np.linalg.eigvalsh(h).min() > -1e-10
+
+
+def test_transforms_refuse_list_outputs_and_tuple_hessians():
+    with pytest.raises(TypeError, match="one Tensor, not a list"):
+        tg.jacobian(lambda x: [x[0] * 2, x[1] * 3])(np.ones(2))
+    with pytest.raises(TypeError, match="argnums must be one int"):
+        tg.hessian(lambda a, b: (a * b).sum(), argnums=(0, 1))(np.ones(2), np.ones(2))

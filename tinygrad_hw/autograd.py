@@ -102,7 +102,8 @@ class Op:
 
     def params(self) -> dict[str, Any]:
         """Static parameters (axis, shape, ...), shown in graph drawings and reprs."""
-        return {name: getattr(self, name) for name in self.__slots__}
+        names = [n for cls in reversed(type(self).__mro__) for n in getattr(cls, "__slots__", ())]
+        return {name: getattr(self, name) for name in names}
 
     def label(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.params().items())

@@ -262,7 +262,7 @@ class Tensor:
         it can hold them (NEP 50), so float32 * 2.0 stays float32."""
         if isinstance(other, Tensor):
             return other
-        if isinstance(other, (int, float)) and not isinstance(other, bool):
+        if type(other) is float or type(other) is int:  # not bool, not numpy scalars
             dt = self._data.dtype
             if dt.kind != "f":
                 dt = np.result_type(dt, other)

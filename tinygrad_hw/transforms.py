@@ -71,6 +71,9 @@ def _call(f: Callable, args: tuple, nums: tuple[int, ...], kwargs: dict):
         args[i] = _variable(args[i])
         variables.append(args[i])
     out = f(*args, **kwargs)
+    if isinstance(out, (list, tuple, dict)):
+        raise TypeError(f"f must return one Tensor, not a {type(out).__name__}; stack the "
+                        f"outputs with tg.stack or tg.concatenate")
     if not isinstance(out, Tensor):
         out = as_tensor(out)
     return out, variables
@@ -131,5 +134,9 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:
 
 
 def hessian(f: Callable, argnums: int = 0) -> Callable:
-    """A function returning the matrix of second derivatives of scalar f, shape x.shape * 2."""
+    """A function returning the matrix of second derivatives of scalar f, shape x.shape * 2,
+    with respect to the one argument args[argnums]."""
+    if not isinstance(argnums, int):
+        raise TypeError(f"hessian: argnums must be one int, not {argnums!r}; stack several "
+                        f"arguments into one array to get their joint Hessian")
     return jacobian(grad(f, argnums), argnums)

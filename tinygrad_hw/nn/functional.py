@@ -64,7 +64,8 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = 
     exact for any logit size; its gradient is sigmoid(x) - y."""
     logits = as_tensor(logits)
     target = _target(logits, target, "binary_cross_entropy_with_logits")
-    return _reduce(logits.softplus() - logits * target, reduction, "binary_cross_entropy")
+    loss = logits.softplus() - logits * target
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
@@ -77,12 +78,29 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     if logits.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got {logits.shape}")
     target = as_tensor(target)
+    _check_target_kind(logits, target)
     log_probs = logits.log_softmax(axis=-1)
     if target.dtype.kind in "iu":
         loss = -_pick(log_probs, target)
     else:
         loss = -(log_probs * _target(logits, target, "cross_entropy")).sum(axis=-1)
     return _reduce(loss, reduction, "cross_entropy")
+
+
+def _check_target_kind(logits: Tensor, target: Tensor) -> None:
+    """Catch integer one-hot rows and float class indices, which look alike by shape."""
+    is_int = target.dtype.kind in "iub"
+    if is_int and target.shape == logits.shape and logits.ndim == 2:
+        raise ValueError(
+            f"cross_entropy: integer target of shape {target.shape} has the logits' shape, so it "
+            f"looks one-hot; pass one-hot/probability targets as floats (.astype(float)) or "
+            f"class indices of shape {logits.shape[:-1]}"
+        )
+    if not is_int and target.shape == logits.shape[:-1]:
+        raise ValueError(
+            f"cross_entropy: float target of shape {target.shape} looks like class indices; "
+            f"pass them as integers (e.g. y.astype(np.int64))"
+        )
 
 
 def _pick(log_probs: Tensor, labels: Tensor) -> Tensor:

@@ -1,11 +1,14 @@
 """Tools for checking gradients: finite-difference gradcheck and gradgradcheck, autodiff
-against hand derivations (assert_grad_close), and hypothesis strategies."""
+against hand derivations (assert_grad_close), instructor mode for student backward formulas,
+and hypothesis strategies."""
 
 from . import strategies
 from .derivation import DerivationMismatch, assert_grad_close, autodiff_gradients, diagnose
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .instructor import check_backward, compare_backward, use_backward
 
 __all__ = [
     "DerivationMismatch", "GradcheckError", "assert_grad_close", "autodiff_gradients",
-    "diagnose", "gradcheck", "gradgradcheck", "strategies",
+    "check_backward", "compare_backward", "diagnose", "gradcheck", "gradgradcheck",
+    "strategies", "use_backward",
 ]

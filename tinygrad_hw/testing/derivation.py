@@ -107,6 +107,9 @@ def diagnose(mine: np.ndarray, auto: np.ndarray, rtol: float = 1e-6, atol: float
         return f"wrong shape: yours is {mine.shape}, the parameter's is {auto.shape}"
     c = _ratio(mine, auto)
     if c is not None and c != 0 and np.allclose(mine, c * auto, rtol=1e-6, atol=atol):
+        if mine.size == 1:
+            return (f"your value is {c:.6g} x autodiff's; with a single number a constant factor "
+                    f"cannot be told from other slips, so check factors and signs")
         return _factor_diagnosis(c, n_examples)
     if mine.ndim == 2 and mine.shape[0] == mine.shape[1] and mine.shape[0] > 1:
         if np.allclose(mine.T, auto, rtol=rtol, atol=atol):

@@ -74,11 +74,22 @@ def _where(shape: tuple, flat: int) -> str:
 
 
 def gradcheck(
-    f: Callable, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3
+    f: Callable, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+    fast_mode: bool = False, n_directions: int = 4, seed: int = 0,
 ) -> bool:
-    """Check every entry of autodiff's Jacobian of f at `inputs` against central differences
-    in float64. Returns True, or raises GradcheckError naming the input, the output and input
-    indices, and both values of the worst entry."""
+    """Check autodiff's derivatives of f at `inputs` against central differences in float64.
+
+    By default every entry of the Jacobian is compared, and GradcheckError names the input,
+    the output and input indices and both values of the worst entry. With fast_mode=True,
+    for inputs too large for the full Jacobian, `n_directions` random projections
+    u . J v are compared instead (u over the output, v over all inputs at once)."""
+    if fast_mode:
+        return _check_directions(f, inputs, eps, atol, rtol, n_directions, seed)
+    return _check_full(f, inputs, eps, atol, rtol, "gradcheck", "out")
+
+
+def _check_full(f: Callable, inputs: tuple, eps: float, atol: float, rtol: float,
+                who: str, what: str) -> bool:
     tensors, diff = _prepare(inputs)
     out_shape = _evaluate(f, tensors).shape
     for i, jac in zip(diff, _analytic(f, tensors, diff)):
@@ -87,11 +98,37 @@ def gradcheck(
         excess = np.where(np.isnan(jac) != np.isnan(num), np.inf, np.nan_to_num(excess))
         if excess.size and excess.max() > 0:
             k, j = np.unravel_index(int(np.argmax(excess)), excess.shape)
+            n_off = int((excess > 0).sum())
             raise GradcheckError(
-                f"gradcheck: input {i} (shape {tensors[i].shape}): d out{_where(out_shape, k)} "
+                f"{who}: input {i} (shape {tensors[i].shape}): d {what}{_where(out_shape, k)} "
                 f"/ d x{_where(tensors[i].shape, j)}: autodiff {jac[k, j]:.8g}, "
                 f"finite differences {num[k, j]:.8g} "
-                f"(atol={atol}, rtol={rtol}, {int((excess > 0).sum())} entries off)"
+                f"(atol={atol}, rtol={rtol}; {n_off} of {excess.size} entries off)"
+            )
+    return True
+
+
+def _check_directions(f: Callable, inputs: tuple, eps: float, atol: float, rtol: float,
+                      n_directions: int, seed: int) -> bool:
+    tensors, diff = _prepare(inputs)
+    rng = np.random.default_rng(seed)
+    out = f(*tensors)
+    for d in range(n_directions):
+        u = rng.normal(size=out.shape)
+        vs = {i: rng.normal(size=tensors[i].shape) for i in diff}
+        grads = gradients(out, [tensors[i] for i in diff], u, retain_graph=True)
+        auto = sum(float(np.vdot(g._data, vs[i])) for i, g in zip(diff, grads) if g is not None)
+        sides = []
+        for step in (eps, -eps):
+            args = list(tensors)
+            for i in diff:
+                args[i] = Tensor(tensors[i]._data + step * vs[i], requires_grad=True)
+            sides.append(float(np.vdot(u, _evaluate(f, args))))
+        num = (sides[0] - sides[1]) / (2 * eps)
+        if not abs(auto - num) <= atol + rtol * abs(num):
+            raise GradcheckError(
+                f"gradcheck (fast mode): random direction {d}: u . J v is {auto:.8g} by "
+                f"autodiff and {num:.8g} by finite differences (atol={atol}, rtol={rtol})"
             )
     return True
 
@@ -113,4 +150,5 @@ def gradgradcheck(
             for i, g in zip(diff, grads)
         ])
 
-    return gradcheck(first_derivative, *tensors, eps=eps, atol=atol, rtol=rtol)
+    return _check_full(first_derivative, tuple(tensors), eps, atol, rtol, "gradgradcheck",
+                       "(d(f . v)/dx)")
