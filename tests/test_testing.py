@@ -267,3 +267,17 @@ def test_matmul_operands_multiply(pair):
 def test_tensors_strategy(t):
     assert t.dtype == np.float32 and t.requires_grad
     assert np.all(np.abs(t.numpy()) <= 3)
+
+
+def test_l2_factor_slip_inside_a_full_objective_is_named():
+    lam = 0.1
+
+    def objective(w):
+        return logistic_loss(w) + tg.l2_penalty(w, lam)
+
+    right = logistic_hand(W) + 2 * lam * W
+    assert_grad_close(objective, [W], right)
+    with pytest.raises(DerivationMismatch, match="lambda w where 2 lambda w is right"):
+        assert_grad_close(objective, [W], logistic_hand(W) + lam * W)
+    with pytest.raises(DerivationMismatch, match="2 lambda w where lambda w is right"):
+        assert_grad_close(objective, [W], logistic_hand(W) + 3 * lam * W)

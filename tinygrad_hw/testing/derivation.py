@@ -96,9 +96,25 @@ def _line_diagnosis(bad: np.ndarray) -> str | None:
     return None
 
 
+def _penalty_diagnosis(mine: np.ndarray, auto: np.ndarray, x: np.ndarray | None,
+                       atol: float) -> str | None:
+    """yours - autodiff = c * the parameter itself: an L2 term's factor is off."""
+    if x is None or x.shape != mine.shape or mine.size < 2:
+        return None
+    c = _ratio(mine - auto, x)
+    if c is None or not np.allclose(mine - auto, c * x, rtol=1e-6, atol=atol):
+        return None
+    slip = ("you wrote lambda w where 2 lambda w is right (R = ||w||^2)" if c < 0 else
+            "you wrote 2 lambda w where lambda w is right (R = 1/2 ||w||^2)")
+    return (f"your gradient minus autodiff's is {c:.6g} x the parameter itself: a term "
+            f"proportional to w is off; with L2 regularisation, if your lambda is {abs(c):.6g}, "
+            f"{slip}")
+
+
 def diagnose(mine: np.ndarray, auto: np.ndarray, rtol: float = 1e-6, atol: float = 1e-9,
-             n_examples: int | None = None) -> str:
-    """Name the simplest relation between a wrong hand gradient and autodiff's."""
+             n_examples: int | None = None, x: np.ndarray | None = None) -> str:
+    """Name the simplest relation between a wrong hand gradient and autodiff's (x: the value
+    of the parameter the gradient is taken for, if known)."""
     if mine.shape != auto.shape:
         if mine.shape == auto.shape[::-1] and mine.ndim == 2:
             if np.allclose(mine.T, auto, rtol=rtol, atol=atol):
@@ -111,6 +127,9 @@ def diagnose(mine: np.ndarray, auto: np.ndarray, rtol: float = 1e-6, atol: float
             return (f"your value is {c:.6g} x autodiff's; with a single number a constant factor "
                     f"cannot be told from other slips, so check factors and signs")
         return _factor_diagnosis(c, n_examples)
+    penalty = _penalty_diagnosis(mine, auto, x, atol)
+    if penalty:
+        return penalty
     if mine.ndim == 2 and mine.shape[0] == mine.shape[1] and mine.shape[0] > 1:
         if np.allclose(mine.T, auto, rtol=rtol, atol=atol):
             return "transposed: your matrix equals the transpose of the true gradient"
@@ -166,13 +185,14 @@ def assert_grad_close(
                          f"expected gradients")
     names = list(names) if names is not None else [f"input {i}" for i in range(len(inputs))]
     problems = []
-    for name, mine, auto in zip(names, expected, autodiff_gradients(f, inputs)):
+    for name, mine, auto, x in zip(names, expected, autodiff_gradients(f, inputs), inputs):
         if mine is None:
             continue
         mine = np.asarray(getattr(mine, "_data", mine), dtype=np.float64)
         if mine.shape == auto.shape and _close(mine, auto, rtol, atol).all():
             continue
-        verdict = diagnose(mine, auto, rtol, atol, n_examples)
+        x = np.asarray(getattr(x, "_data", x), dtype=np.float64)
+        verdict = diagnose(mine, auto, rtol, atol, n_examples, x)
         table = _worst_table(mine, auto) if mine.shape == auto.shape else ""
         problems.append(f"gradient for {name} (shape {auto.shape}) does not match autodiff.\n"
                         f"  diagnosis: {verdict}\n{table}".rstrip())
