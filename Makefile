@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q --markdown-docs tests docs README.md
 
 lint: $(STAMP)
-	$(BIN)/ruff check tinygrad_hw tests models benchmarks
+	$(BIN)/ruff check tinygrad_hw tests models benchmarks scripts
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_overhead.py

@@ -1,6 +1,6 @@
 """tinygrad_hw: a small reverse-mode autodiff framework on numpy for the deep-learning course."""
 
-from . import nn
+from . import data, metrics, nn, optim, plots, train
 from .autograd import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .functions import (
     abs,
@@ -41,6 +41,7 @@ from .functions import (
     zeros,
     zeros_like,
 )
+from .io import load, save
 from .nn.functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -49,16 +50,18 @@ from .nn.functional import (
     mse_loss,
 )
 from .tensor import Tensor
+from .train import fit
 from .transforms import grad, hessian, jacobian, value_and_grad
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "Tensor", "abs", "arange", "argmax", "as_tensor", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "clip", "concatenate", "cross_entropy", "detect_anomaly",
-    "enable_grad", "exp", "expand", "flatten", "full", "grad", "hessian", "is_grad_enabled",
-    "jacobian", "l2_penalty", "log", "log_softmax", "logsumexp", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "mse_loss", "nn", "no_grad", "ones", "ones_like", "relu",
-    "reshape", "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sum", "tanh",
-    "tensor", "transpose", "unsqueeze", "value_and_grad", "where", "zeros", "zeros_like",
+    "binary_cross_entropy_with_logits", "clip", "concatenate", "cross_entropy", "data",
+    "detect_anomaly", "enable_grad", "exp", "expand", "fit", "flatten", "full", "grad",
+    "hessian", "is_grad_enabled", "jacobian", "l2_penalty", "load", "log", "log_softmax",
+    "logsumexp", "matmul", "max", "maximum", "mean", "metrics", "min", "minimum", "mse_loss",
+    "nn", "no_grad", "ones", "ones_like", "optim", "plots", "relu", "reshape", "save",
+    "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor",
+    "train", "transpose", "unsqueeze", "value_and_grad", "where", "zeros", "zeros_like",
 ]

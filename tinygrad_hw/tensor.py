@@ -106,7 +106,10 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._assign(np.asarray(getattr(value, "_data", value)))
+        """Replace the value, as PyTorch's `p.data = v`: allowed even while recording, since
+        it is the explicit way around autograd (graphs that used the old value then refuse
+        to run backward)."""
+        self._assign(np.asarray(getattr(value, "_data", value)), explicit=True)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -174,7 +177,12 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
-        return bool(self._data) if self.size != 1 else bool(self.item())
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous (use .any() "
+                f"or .all() on .numpy(), or compare tensors with `is`, not ==/in)"
+            )
+        return bool(self.item())
 
     def __float__(self) -> float:
         return float(self.item())
@@ -218,13 +226,13 @@ class Tensor:
         self.requires_grad = flag
         return self
 
-    def _assign(self, value: np.ndarray) -> Tensor:
+    def _assign(self, value: np.ndarray, explicit: bool = False) -> Tensor:
         """Replace the value in place (same shape, cast to own dtype), e.g. a parameter update."""
         if self._op is not None:
             raise RuntimeError(
                 "in-place update of a tensor computed by an op; only leaves can be updated"
             )
-        if self._rg and _state["grad"]:
+        if self._rg and _state["grad"] and not explicit:
             raise RuntimeError(
                 "in-place update of a leaf that requires grad while recording; wrap the update "
                 "in `with tg.no_grad():` (e.g. `w -= lr * w.grad`)"

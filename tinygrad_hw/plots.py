@@ -1,0 +1,125 @@
+"""Pictures for the homework report (matplotlib, Agg backend): training curves, linear-model
+weights as 28x28 images, weight norm against lambda, and sample images with labels."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as e:  # an optional extra
+        raise ImportError("plots need matplotlib: pip install 'tinygrad-hw[plots]'") from e
+    return plt
+
+
+def _save(fig: Any, path: str | os.PathLike) -> str:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    _pyplot().close(fig)
+    return str(path)
+
+
+def plot_curves(history: Any, path: str | os.PathLike, title: str = "") -> str:
+    """Loss and accuracy against epochs, train vs validation, side by side."""
+    plt = _pyplot()
+    h = history.to_dict() if hasattr(history, "to_dict") else history
+    epochs = np.asarray(h["epoch"])
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, key, label in ((axes[0], "loss", "cross-entropy"), (axes[1], "accuracy",
+                                                                "accuracy")):
+        for split, style in (("train", "-o"), ("val", "-s")):
+            values = np.asarray(h.get(f"{split}_{key}", []), dtype=float)
+            if values.size and np.isfinite(values).any():
+                ax.plot(epochs, values, style, ms=3, label=split)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    stopped = int(np.asarray(h.get("stopped_early_at", 0)))
+    if stopped:
+        for ax in axes:
+            ax.axvline(stopped, color="gray", ls="--", lw=1)
+    fig.suptitle(title or "training curves")
+    return _save(fig, path)
+
+
+def plot_step_losses(curves: dict[str, Sequence[float]], path: str | os.PathLike,
+                     title: str = "", xlabel: str = "step", log_y: bool = False) -> str:
+    """Several loss curves against steps in one figure (e.g. one per learning rate)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, values in curves.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=label, lw=1)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("loss")
+    if log_y:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_weight_images(weights: Any, path: str | os.PathLike, titles: Sequence[str] = (),
+                       shape: tuple[int, int] = (28, 28), cols: int = 5, title: str = "") -> str:
+    """Each row of `weights` (a bias column beyond 28*28 is dropped) as an image, on a
+    diverging colour map centred at 0 (red positive, blue negative)."""
+    plt = _pyplot()
+    w = np.atleast_2d(np.asarray(getattr(weights, "_data", weights), dtype=float))
+    w = w[:, : shape[0] * shape[1]]
+    rows = int(np.ceil(len(w) / cols))
+    fig, axes = plt.subplots(rows, min(cols, len(w)), figsize=(2 * min(cols, len(w)), 2.2 * rows),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(w):
+            limit = np.abs(w[i]).max() or 1.0
+            ax.imshow(w[i].reshape(shape), cmap="RdBu_r", vmin=-limit, vmax=limit)
+            if i < len(titles):
+                ax.set_title(titles[i], fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_xy(x: Sequence[float], ys: dict[str, Sequence[float]], path: str | os.PathLike,
+            xlabel: str, ylabel: str, title: str = "", log_x: bool = False) -> str:
+    """One or more y series against x (e.g. weight norm or accuracy against lambda)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, y in ys.items():
+        ax.plot(x, y, "-o", label=label)
+    if log_x:
+        ax.set_xscale("symlog", linthresh=min((v for v in x if v > 0), default=1e-3))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if len(ys) > 1:
+        ax.legend()
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_samples(images: Any, labels: Sequence[int], path: str | os.PathLike,
+                 class_names: Sequence[str] = (), cols: int = 8) -> str:
+    """A grid of input images with their labels."""
+    plt = _pyplot()
+    imgs = np.asarray(images)
+    rows = int(np.ceil(len(imgs) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(1.4 * cols, 1.6 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(imgs):
+            ax.imshow(imgs[i].reshape(28, 28), cmap="gray_r")
+            name = class_names[labels[i]] if class_names else str(labels[i])
+            ax.set_title(name, fontsize=8)
+    return _save(fig, path)

@@ -1,0 +1,206 @@
+"""The training loop: fit() over DataLoaders with a history, a progress bar, early stopping,
+per-epoch checkpoints that resume exactly, and a clear stop when the loss turns NaN/inf."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .autograd import no_grad
+from .io import load, save
+from .metrics import accuracy
+from .nn.functional import cross_entropy
+from .tensor import Tensor
+
+
+class TrainingDiverged(RuntimeError, FloatingPointError):
+    """The training loss became NaN or inf; the message names the epoch and step."""
+
+
+@dataclass
+class History:
+    """Per-epoch records of a fit() run (epochs count from 1), and the loss of every step."""
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    step_loss: list[float] = field(default_factory=list)
+    best_epoch: int = 0
+    stopped_early_at: int = 0  # 0: ran every epoch
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: np.asarray(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> History:
+        def plain(v: np.ndarray) -> Any:
+            return v.tolist()
+
+        return cls(**{f.name: plain(np.asarray(d[f.name])) for f in fields(cls)})
+
+
+def _loss_value(loss: Tensor, epoch: int, step: int, n_steps: int, checkpoint: Any) -> float:
+    value = loss.item()
+    if not math.isfinite(value):
+        kept = (f"the last good checkpoint ({checkpoint}) was kept" if checkpoint and
+                os.path.exists(checkpoint) else "no checkpoint was written")
+        raise TrainingDiverged(
+            f"training loss became {value} at epoch {epoch}, step {step} of {n_steps}; "
+            f"training stopped and {kept}. Try a smaller learning rate."
+        )
+    return value
+
+
+def evaluate(model: Callable, loader: Iterable, loss_fn: Callable = cross_entropy):
+    """(mean loss, accuracy) of `model` over every batch of `loader`, without recording."""
+    total, correct, count = 0.0, 0.0, 0
+    with no_grad():
+        for xb, yb in loader:
+            out = model(Tensor(xb))
+            total += loss_fn(out, yb).item() * len(yb)
+            correct += accuracy(out, yb) * len(yb)
+            count += len(yb)
+    return (total / count, correct / count) if count else (float("nan"), float("nan"))
+
+
+def _set_mode(model: Any, training: bool) -> None:
+    method = getattr(model, "train" if training else "eval", None)
+    if callable(method):
+        method()
+
+
+def _train_epoch(model, optimizer, loader, loss_fn, regularizer, epoch, bar, checkpoint, hist):
+    _set_mode(model, True)
+    if hasattr(loader, "set_epoch"):  # epoch e's shuffle depends on e alone: resumable
+        loader.set_epoch(epoch - 1)
+    total, correct, count = 0.0, 0.0, 0
+    n_steps = len(loader)
+    for step, (xb, yb) in enumerate(loader, start=1):
+        optimizer.zero_grad()
+        out = model(Tensor(xb))
+        data_loss = loss_fn(out, yb)
+        loss = data_loss if regularizer is None else data_loss + regularizer(model)
+        value = _loss_value(loss, epoch, step, n_steps, checkpoint)
+        loss.backward()
+        optimizer.step()
+        hist.step_loss.append(value)
+        total += data_loss.item() * len(yb)
+        correct += accuracy(out.detach(), yb) * len(yb)
+        count += len(yb)
+        bar.update(1)
+        bar.set_postfix(epoch=epoch, loss=f"{value:.4f}")
+    return total / count, correct / count
+
+
+def fit(
+    model: Any,
+    optimizer: Any,
+    train_loader: Iterable,
+    val_loader: Iterable | None = None,
+    *,
+    epochs: int = 10,
+    loss_fn: Callable = cross_entropy,
+    regularizer: Callable | None = None,
+    patience: int | None = None,
+    min_delta: float = 0.0,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    progress: bool | None = None,
+) -> History:
+    """Train `model` with `optimizer` for `epochs` passes over `train_loader`.
+
+    loss_fn(outputs, labels) gives the data loss; `regularizer(model)`, if given, is added to
+    it for the gradient (e.g. lambda m: tg.l2_penalty(m.weight, lam)); the history records the
+    data loss. With `patience`, training stops once the validation loss (training loss
+    without a val_loader) has not improved by more than `min_delta` for that many epochs, and
+    the best weights are restored. With `checkpoint`, everything needed to continue is saved
+    atomically after every epoch; `resume=True` continues from it with the same results an
+    uninterrupted run gives (the loaders must shuffle by seed and epoch). A NaN/inf loss
+    raises TrainingDiverged naming the epoch and step; the last good checkpoint stays.
+    progress: a tqdm bar (None: only on a terminal)."""
+    hist, best, start = History(), _Best(), 1
+    if resume and checkpoint and os.path.exists(checkpoint):
+        start, hist, best = _restore(checkpoint, model, optimizer)
+        if hist.stopped_early_at:  # the saved run had already stopped: nothing left to do
+            start = epochs + 1
+    steps = len(train_loader) * max(epochs - start + 1, 0)
+    disable = None if progress is None else not progress
+    with tqdm(total=steps, disable=disable, unit="step", leave=False) as bar:
+        for epoch in range(start, epochs + 1):
+            began = time.perf_counter()
+            tr_loss, tr_acc = _train_epoch(model, optimizer, train_loader, loss_fn, regularizer,
+                                           epoch, bar, checkpoint, hist)
+            _set_mode(model, False)
+            va_loss, va_acc = (evaluate(model, val_loader, loss_fn) if val_loader is not None
+                               else (float("nan"), float("nan")))
+            _record(hist, epoch, tr_loss, tr_acc, va_loss, va_acc, time.perf_counter() - began)
+            monitored = tr_loss if val_loader is None else va_loss
+            stop = best.update(monitored, epoch, model, min_delta, patience)
+            hist.best_epoch = best.epoch
+            if stop:
+                hist.stopped_early_at = epoch
+            if checkpoint:
+                _save(checkpoint, epoch, model, optimizer, hist, best)
+            if stop:
+                break
+    if patience is not None and best.state is not None:
+        model.load_state_dict(best.state)
+    return hist
+
+
+def _record(hist: History, epoch: int, *values: float) -> None:
+    hist.epoch.append(epoch)
+    for name, value in zip(("train_loss", "train_accuracy", "val_loss", "val_accuracy",
+                            "seconds"), values):
+        getattr(hist, name).append(float(value))
+
+
+@dataclass
+class _Best:
+    """The best monitored loss so far, its epoch and weights, and epochs since it."""
+
+    loss: float = math.inf
+    epoch: int = 0
+    state: dict | None = None
+    bad_epochs: int = 0
+
+    def update(self, loss: float, epoch: int, model: Any, min_delta: float,
+               patience: int | None) -> bool:
+        if loss < self.loss - min_delta:
+            self.loss, self.epoch, self.bad_epochs = loss, epoch, 0
+            if patience is not None:
+                self.state = {k: np.array(v) for k, v in model.state_dict().items()}
+            return False
+        self.bad_epochs += 1
+        return patience is not None and self.bad_epochs >= patience
+
+
+def _save(path, epoch, model, optimizer, hist: History, best: _Best) -> None:
+    save({
+        "epoch": epoch,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "history": hist.to_dict(),
+        "best": {"loss": best.loss, "epoch": best.epoch, "bad_epochs": best.bad_epochs,
+                 "state": best.state or {}},
+    }, path)
+
+
+def _restore(path, model, optimizer) -> tuple[int, History, _Best]:
+    ckpt = load(path)
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    b = ckpt["best"]
+    best = _Best(float(b["loss"]), int(b["epoch"]), dict(b["state"]) or None,
+                 int(b["bad_epochs"]))
+    return int(ckpt["epoch"]) + 1, History.from_dict(ckpt["history"]), best
