@@ -40,14 +40,14 @@ def plot_curves(history: Any, path: str | os.PathLike, title: str = "") -> str:
             values = np.asarray(h.get(f"{split}_{key}", []), dtype=float)
             if values.size and np.isfinite(values).any():
                 ax.plot(epochs, values, style, ms=3, label=split)
+        stopped = int(np.asarray(h.get("stopped_early_at", 0)))
+        if stopped:
+            ax.axvline(stopped, color="gray", ls="--", lw=1, label=f"early stop ({stopped})")
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
-    stopped = int(np.asarray(h.get("stopped_early_at", 0)))
-    if stopped:
-        for ax in axes:
-            ax.axvline(stopped, color="gray", ls="--", lw=1)
     fig.suptitle(title or "training curves")
     return _save(fig, path)
 
