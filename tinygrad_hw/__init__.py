@@ -1,6 +1,6 @@
 """tinygrad_hw: a small reverse-mode autodiff framework on numpy for the deep-learning course."""
 
-from . import data, metrics, nn, optim, plots, train
+from . import data, metrics, nn, optim, plots, train, viz
 from .autograd import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .functions import (
     abs,
@@ -63,5 +63,5 @@ __all__ = [
     "logsumexp", "matmul", "max", "maximum", "mean", "metrics", "min", "minimum", "mse_loss",
     "nn", "no_grad", "ones", "ones_like", "optim", "plots", "relu", "reshape", "save",
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor",
-    "train", "transpose", "unsqueeze", "value_and_grad", "where", "zeros", "zeros_like",
+    "train", "transpose", "unsqueeze", "value_and_grad", "viz", "where", "zeros", "zeros_like",
 ]
