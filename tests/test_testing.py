@@ -281,3 +281,10 @@ def test_l2_factor_slip_inside_a_full_objective_is_named():
         assert_grad_close(objective, [W], logistic_hand(W) + lam * W)
     with pytest.raises(DerivationMismatch, match="2 lambda w where lambda w is right"):
         assert_grad_close(objective, [W], logistic_hand(W) + 3 * lam * W)
+
+
+def test_a_gradient_that_autodiff_sees_as_zero_is_explained():
+    a = np.array([1.0, 2.0, 3.0])
+    with pytest.warns(UserWarning, match="without its graph"):
+        with pytest.raises(DerivationMismatch, match="f does not depend on this input"):
+            assert_grad_close(lambda a, b: (Tensor(a) * b).sum(), [a, a], [a, a])

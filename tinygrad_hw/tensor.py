@@ -3,6 +3,7 @@ Operators and methods only dispatch to ops; no derivative math lives here."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,12 @@ class Tensor:
         self, data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None
     ) -> None:
         if isinstance(data, Tensor):
+            if data._rg:
+                warnings.warn(
+                    "Tensor(x) copies the value of x, which requires grad, without its graph: "
+                    "no gradient will flow back to x. Use x itself, or x.detach() to say so.",
+                    stacklevel=2,
+                )
             data = data._data
         arr = np.array(data, dtype=dtype)
         if arr.dtype.kind not in "biuf":

@@ -116,6 +116,7 @@ def fit(
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
     progress: bool | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
 ) -> History:
     """Train `model` with `optimizer` for `epochs` passes over `train_loader`.
 
@@ -127,7 +128,8 @@ def fit(
     atomically after every epoch; `resume=True` continues from it with the same results an
     uninterrupted run gives (the loaders must shuffle by seed and epoch). A NaN/inf loss
     raises TrainingDiverged naming the epoch and step; the last good checkpoint stays.
-    progress: a tqdm bar (None: only on a terminal)."""
+    progress: a tqdm bar (None: only on a terminal). lr_schedule(epoch) -> the learning rate
+    of that epoch (epochs count from 1), e.g. tg.train.linear_decay(0.5, epochs)."""
     hist, best, start = History(), _Best(), 1
     if resume and checkpoint and os.path.exists(checkpoint):
         start, hist, best = _restore(checkpoint, model, optimizer)
@@ -138,6 +140,8 @@ def fit(
     with tqdm(total=steps, disable=disable, unit="step", leave=False) as bar:
         for epoch in range(start, epochs + 1):
             began = time.perf_counter()
+            if lr_schedule is not None:
+                optimizer.lr = float(lr_schedule(epoch))
             tr_loss, tr_acc = _train_epoch(model, optimizer, train_loader, loss_fn, regularizer,
                                            epoch, bar, checkpoint, hist)
             _set_mode(model, False)
@@ -156,6 +160,17 @@ def fit(
     if patience is not None and best.state is not None:
         model.load_state_dict(best.state)
     return hist
+
+
+def linear_decay(lr: float, epochs: int, final_fraction: float = 0.0) -> Callable[[int], float]:
+    """A schedule falling linearly from `lr` in epoch 1 to lr * final_fraction in the last:
+    large steps first, small ones to settle near the minimum instead of rattling around it."""
+
+    def schedule(epoch: int) -> float:
+        progress = (epoch - 1) / max(epochs - 1, 1)
+        return lr * (1 - (1 - final_fraction) * progress)
+
+    return schedule
 
 
 def _record(hist: History, epoch: int, *values: float) -> None:

@@ -121,6 +121,9 @@ def diagnose(mine: np.ndarray, auto: np.ndarray, rtol: float = 1e-6, atol: float
                 return ("transposed: your gradient has shape "
                         f"{mine.shape} and equals the transpose of the true one {auto.shape}")
         return f"wrong shape: yours is {mine.shape}, the parameter's is {auto.shape}"
+    if not auto.any() and mine.any():
+        return ("autodiff's gradient is zero everywhere: f does not depend on this input "
+                "(did it pass through Tensor(...), .numpy(), .detach() or np.asarray?)")
     c = _ratio(mine, auto)
     if c is not None and c != 0 and np.allclose(mine, c * auto, rtol=1e-6, atol=atol):
         if mine.size == 1:

@@ -1,0 +1,162 @@
+"""What every course-model script shares: the command-line flags, loading and splitting
+Fashion-MNIST, evaluation on each split, the compute-graph picture, and writing
+report.json + report.md into the run's folder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import tinygrad_hw as tg
+from tinygrad_hw.data import DataLoader
+
+CLASSES = list(tg.data.FASHION_MNIST_CLASSES)
+
+
+def full_data_installed() -> bool:
+    """True when the full Fashion-MNIST files can be found (root, $TINYGRAD_HW_DATA, Debian)."""
+    try:
+        tg.data.fashion_mnist("test", source="full")
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def parser(name: str, description: str, **defaults: Any) -> argparse.ArgumentParser:
+    """The flags every model takes; `defaults` overrides their default values."""
+    p = argparse.ArgumentParser(prog=f"python -m models.{name}", description=description)
+    p.add_argument("--dataset", choices=["sample", "fashion-mnist"], default=None,
+                   help="default: fashion-mnist when installed, else the shipped sample")
+    p.add_argument("--out", default=f"runs/{name}", help="folder for the report and pictures")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--l2", type=float, default=0.0, help="lambda of lambda ||w||^2")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--val-split", type=float, default=0.2)
+    p.add_argument("--init", choices=["zeros", "default"], default="default")
+    p.add_argument("--patience", type=int, default=None, help="early stopping (off if unset)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar (default: only on a terminal)")
+    p.set_defaults(**defaults)
+    return p
+
+
+@dataclass
+class Split:
+    """Images flattened to (N, 784) float32 in [0, 1], labels int64."""
+
+    dataset: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    sample_images: np.ndarray
+    sample_labels: np.ndarray
+
+
+def load_split(args: argparse.Namespace, classes: list[int] | None = None) -> Split:
+    """Fashion-MNIST (args.dataset, or the full set when installed, else the sample), only
+    `classes` if given (relabelled 0, 1, ...), split train/val by args.val_split."""
+    dataset = args.dataset or ("fashion-mnist" if full_data_installed() else "sample")
+    source = "full" if dataset == "fashion-mnist" else "sample"
+    train_images, train_labels = tg.data.fashion_mnist("train", source=source)
+    test_images, test_labels = tg.data.fashion_mnist("test", source=source)
+    if classes is not None:
+        train_images, train_labels = _select(train_images, train_labels, classes)
+        test_images, test_labels = _select(test_images, test_labels, classes)
+    X, X_test = tg.data.prepare_images(train_images), tg.data.prepare_images(test_images)
+    if args.val_split > 0:
+        X_tr, y_tr, X_val, y_val = tg.data.train_val_split(X, train_labels, args.val_split,
+                                                           seed=args.seed)
+    else:
+        X_tr, y_tr = X, train_labels
+        X_val, y_val = X[:0], train_labels[:0]
+    pick = np.random.default_rng(args.seed).choice(len(test_images), 24, replace=False)
+    return Split(dataset, X_tr, y_tr, X_val, y_val, X_test, test_labels,
+                 test_images[np.sort(pick)], test_labels[np.sort(pick)])
+
+
+def _select(images: np.ndarray, labels: np.ndarray, classes: list[int]):
+    keep = np.isin(labels, classes)
+    relabel = {c: i for i, c in enumerate(classes)}
+    return images[keep], np.array([relabel[int(v)] for v in labels[keep]], dtype=np.int64)
+
+
+def loaders(split: Split, args: argparse.Namespace) -> tuple[DataLoader, DataLoader | None]:
+    train = DataLoader(split.X_train, split.y_train, args.batch_size, seed=args.seed)
+    val = (DataLoader(split.X_val, split.y_val, 2000, shuffle=False)
+           if len(split.X_val) else None)
+    return train, val
+
+
+def evaluate(model: Any, X: np.ndarray, y: np.ndarray, loss_fn: Any = tg.cross_entropy):
+    """(loss, accuracy) on one split, NaNs for an empty one."""
+    if not len(X):
+        return float("nan"), float("nan")
+    return tg.train.evaluate(model, DataLoader(X, y, 2000, shuffle=False), loss_fn)
+
+
+def write_graph(loss: tg.Tensor, out: Path, module: Any = None, title: str = "") -> list[str]:
+    """graph.dot always, graph.svg when Graphviz's `dot` is installed; returns notes."""
+    graph = tg.viz.draw_graph(loss, module=module, title=title)
+    (out / "graph.dot").write_text(graph.source)
+    try:
+        (out / "graph.svg").write_bytes(graph.pipe(format="svg"))
+    except tg.viz.GraphvizNotFound as e:
+        return [f"graph.svg not written: {str(e).splitlines()[0]}"]
+    return []
+
+
+def results(model: Any, split: Split, hist: Any, loss_fn: Any = tg.cross_entropy) -> dict:
+    """The metrics block of report.json for a classifier."""
+    out: dict[str, Any] = {}
+    for part in ("train", "val", "test"):
+        X, y = getattr(split, f"X_{part}"), getattr(split, f"y_{part}")
+        out[f"{part}_loss"], out[f"{part}_accuracy"] = evaluate(model, X, y, loss_fn)
+    out["epochs_run"] = len(hist.epoch)
+    out["stopped_early_at"] = hist.stopped_early_at or None
+    out["best_epoch"] = hist.best_epoch
+    return out
+
+
+def base_report(name: str, args: argparse.Namespace, split: Split | None) -> dict[str, Any]:
+    hyper = {k: v for k, v in vars(args).items() if k not in ("out", "dataset", "progress")}
+    report: dict[str, Any] = {"model": name, "hyperparameters": hyper,
+                              "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    if split is not None:
+        report.update(dataset=split.dataset, n_train=len(split.X_train),
+                      n_val=len(split.X_val), n_test=len(split.X_test))
+    return report
+
+
+def finish(out: Path, report: dict[str, Any]) -> dict[str, Any]:
+    """Write report.json and report.md; print where they are."""
+    from .report import render
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(_plain(report), indent=2) + "\n")
+    (out / "report.md").write_text(render(report))
+    print(f"report: {out / 'report.md'} (and report.json); pictures in {out}/")
+    return report
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe copy: numpy scalars to Python, NaN/inf to None."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
