@@ -42,6 +42,10 @@ def parser(name: str, description: str, **defaults: Any) -> argparse.ArgumentPar
     p.add_argument("--val-split", type=float, default=0.2)
     p.add_argument("--init", choices=["zeros", "default"], default="default")
     p.add_argument("--patience", type=int, default=None, help="early stopping (off if unset)")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum")
+    p.add_argument("--schedule", choices=["constant", "linear"], default="constant",
+                   help="learning rate per epoch: constant, or falling linearly to 0")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: only on a terminal)")
     p.set_defaults(**defaults)
@@ -61,6 +65,7 @@ class Split:
     y_test: np.ndarray
     sample_images: np.ndarray
     sample_labels: np.ndarray
+    class_names: list[str]
 
 
 def load_split(args: argparse.Namespace, classes: list[int] | None = None) -> Split:
@@ -81,8 +86,9 @@ def load_split(args: argparse.Namespace, classes: list[int] | None = None) -> Sp
         X_tr, y_tr = X, train_labels
         X_val, y_val = X[:0], train_labels[:0]
     pick = np.random.default_rng(args.seed).choice(len(test_images), 24, replace=False)
+    names = CLASSES if classes is None else [CLASSES[c] for c in classes]
     return Split(dataset, X_tr, y_tr, X_val, y_val, X_test, test_labels,
-                 test_images[np.sort(pick)], test_labels[np.sort(pick)])
+                 test_images[np.sort(pick)], test_labels[np.sort(pick)], names)
 
 
 def _select(images: np.ndarray, labels: np.ndarray, classes: list[int]):
@@ -96,6 +102,42 @@ def loaders(split: Split, args: argparse.Namespace) -> tuple[DataLoader, DataLoa
     val = (DataLoader(split.X_val, split.y_val, 2000, shuffle=False)
            if len(split.X_val) else None)
     return train, val
+
+
+def optimizer(model: Any, args: argparse.Namespace) -> Any:
+    if args.optimizer == "adam":
+        return tg.optim.Adam(model.parameters(), lr=args.lr)
+    return tg.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+
+
+def l2_regularizer(args: argparse.Namespace) -> Any:
+    """lambda ||W||^2 over the weight matrices (biases are not penalised), or None."""
+    if not args.l2:
+        return None
+    return lambda m: tg.l2_penalty([p for n, p in m.named_parameters() if n.endswith("weight")],
+                                   args.l2)
+
+
+def train(model: Any, split: Split, args: argparse.Namespace, loss_fn: Any = tg.cross_entropy,
+          regularizer: Any = None) -> tuple[Any, float]:
+    """fit() with the flags' optimizer, schedule, L2 and early stopping; (history, seconds)."""
+    train_loader, val_loader = loaders(split, args)
+    schedule = (tg.train.linear_decay(args.lr, args.epochs) if args.schedule == "linear"
+                else None)
+    began = time.perf_counter()
+    hist = tg.fit(model, optimizer(model, args), train_loader, val_loader, epochs=args.epochs,
+                  loss_fn=loss_fn, regularizer=regularizer or l2_regularizer(args),
+                  patience=args.patience, progress=args.progress, lr_schedule=schedule)
+    return hist, time.perf_counter() - began
+
+
+def image_pictures(out: Path, hist: Any, split: Split, title: str) -> list[dict[str, str]]:
+    """curves.png and samples.png, as report entries."""
+    tg.plots.plot_curves(hist, out / "curves.png", title=title)
+    tg.plots.plot_samples(split.sample_images, split.sample_labels.tolist(), out / "samples.png",
+                          class_names=split.class_names)
+    return [{"file": "curves.png", "caption": "Loss and accuracy per epoch (train vs validation)"},
+            {"file": "samples.png", "caption": "Test images with their labels"}]
 
 
 def evaluate(model: Any, X: np.ndarray, y: np.ndarray, loss_fn: Any = tg.cross_entropy):
