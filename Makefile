@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m models.demo
+	$(BIN)/python -m models.softmax_regression
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q --markdown-docs tests docs README.md
@@ -23,6 +23,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_overhead.py
+	$(BIN)/python benchmarks/bench_softmax_regression.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis
