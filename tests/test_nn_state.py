@@ -3,24 +3,11 @@ parameter identity, every error reported at once, all-or-nothing loading."""
 
 import numpy as np
 import pytest
+from test_nn import Net  # the shared example module
 
 import tinygrad_hw as tg
 import tinygrad_hw.optim as optim
 from tinygrad_hw import Tensor, nn
-
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.scale = nn.Parameter(np.ones(2))
-        self.hidden = nn.Linear(3, 4, rng=0)
-        self.note = "not registered"
-        self.plain = Tensor(np.zeros(2), requires_grad=True)  # not a Parameter: not registered
-        self.out = nn.Sequential(nn.Sigmoid(), nn.Linear(4, 2, rng=1))
-        self.offset = nn.Parameter(np.zeros(2))
-
-    def forward(self, x):
-        return self.out(self.hidden(x)) * self.scale + self.offset
 
 
 def test_state_dict_is_a_copy_and_round_trips():
