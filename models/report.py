@@ -41,7 +41,7 @@ def _results(report: dict) -> list[str]:
             if any(f"{split}_{m}" in report for m in METRICS)]
     lines = ["## Results", ""]
     if rows:
-        lines += _table(["split", "cross-entropy", "accuracy"], rows)
+        lines += _table(["split", report.get("loss_name", "cross-entropy"), "accuracy"], rows)
     facts = [("epochs run", "epochs_run"), ("stopped early at epoch", "stopped_early_at"),
              ("best epoch", "best_epoch"), ("training time (s)", "training_seconds"),
              ("total time (s)", "seconds")]

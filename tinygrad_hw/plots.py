@@ -123,3 +123,90 @@ def plot_samples(images: Any, labels: Sequence[int], path: str | os.PathLike,
             name = class_names[labels[i]] if class_names else str(labels[i])
             ax.set_title(name, fontsize=8)
     return _save(fig, path)
+
+
+def plot_weight_grid(rows: dict[str, Any], path: str | os.PathLike,
+                     col_titles: Sequence[str] = (), shape: tuple[int, int] = (28, 28),
+                     title: str = "") -> str:
+    """One row of weight images per entry of `rows` (e.g. one per lambda), labelled by its key;
+    each row has its own colour scale centred at 0 (red positive, blue negative)."""
+    plt = _pyplot()
+    size = shape[0] * shape[1]
+    mats = {k: np.atleast_2d(np.asarray(getattr(w, "_data", w), dtype=float))[:, :size]
+            for k, w in rows.items()}
+    cols = max(len(m) for m in mats.values())
+    fig, axes = plt.subplots(len(mats), cols, figsize=(1.25 * cols + 0.6, 1.35 * len(mats)),
+                             squeeze=False)
+    for r, (label, w) in enumerate(mats.items()):
+        limit = np.abs(w).max() or 1.0
+        for c, ax in enumerate(axes[r]):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c >= len(w):
+                ax.axis("off")
+                continue
+            ax.imshow(w[c].reshape(shape), cmap="RdBu_r", vmin=-limit, vmax=limit)
+            if r == 0 and c < len(col_titles):
+                ax.set_title(col_titles[c], fontsize=8)
+        axes[r, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_lines(lines: Sequence[dict[str, Any]], path: str | os.PathLike, xlabel: str = "step",
+               ylabel: str = "loss", title: str = "", log_y: bool = False) -> str:
+    """Curves with their own x values in one figure. Each line is a dict with "x", "y" and
+    "label", optionally "alpha", "lw", "color", and "end": a text marked with an X at the
+    line's last point (e.g. where a run diverged)."""
+    return plot_line_panels({title: lines}, path, xlabel, ylabel, log_y=log_y)
+
+
+def plot_line_panels(panels: dict[str, Sequence[dict[str, Any]]], path: str | os.PathLike,
+                     xlabel: str | Sequence[str] = "step", ylabel: str | Sequence[str] = "loss",
+                     title: str = "", log_y: bool | Sequence[bool] = False) -> str:
+    """Side-by-side panels of plot_lines curves, {panel title: lines}; xlabel, ylabel and
+    log_y are one value for every panel or one per panel."""
+    plt = _pyplot()
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(7.5 if n == 1 else 6 * n, 4.2), squeeze=False)
+    xlabels = [xlabel] * n if isinstance(xlabel, str) else list(xlabel)
+    ylabels = [ylabel] * n if isinstance(ylabel, str) else list(ylabel)
+    logs = [log_y] * n if isinstance(log_y, bool) else list(log_y)
+    for ax, (name, lines), xl, yl, log in zip(axes[0], panels.items(), xlabels, ylabels, logs):
+        for line in lines:
+            _draw_line(ax, line)
+        if log:
+            ax.set_yscale("log")
+        ax.set(xlabel=xl, ylabel=yl, title=name)
+        ax.grid(alpha=0.3, which="both" if log else "major")
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def _draw_line(ax: Any, line: dict[str, Any]) -> None:
+    drawn = ax.plot(line["x"], line["y"], label=line["label"], lw=line.get("lw", 1.2),
+                    alpha=line.get("alpha", 1.0), color=line.get("color"))[0]
+    if line.get("end") and len(line["x"]):
+        x, y = line["x"][-1], line["y"][-1]
+        ax.plot([x], [y], "X", ms=9, color=drawn.get_color())
+        ax.annotate(line["end"], (x, y), textcoords="offset points", xytext=(10, -14),
+                    fontsize=8, color=drawn.get_color(), va="top")
+
+
+def plot_weight_image(weights: Any, path: str | os.PathLike, title: str = "",
+                      colorbar_label: str = "weight", shape: tuple[int, int] = (28, 28)) -> str:
+    """One weight vector (e.g. binary logistic regression's w; a bias beyond 28*28 is dropped)
+    as a large image with a colour bar, centred at 0 (red positive, blue negative)."""
+    plt = _pyplot()
+    w = np.asarray(getattr(weights, "_data", weights), dtype=float).ravel()[: shape[0] * shape[1]]
+    limit = np.abs(w).max() or 1.0
+    fig, ax = plt.subplots(figsize=(5, 4.4))
+    image = ax.imshow(w.reshape(shape), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04).set_label(colorbar_label)
+    ax.set_title(title, fontsize=10)
+    return _save(fig, path)

@@ -163,11 +163,12 @@ def fit(
 
 
 def linear_decay(lr: float, epochs: int, final_fraction: float = 0.0) -> Callable[[int], float]:
-    """A schedule falling linearly from `lr` in epoch 1 to lr * final_fraction in the last:
-    large steps first, small ones to settle near the minimum instead of rattling around it."""
+    """A schedule falling linearly from `lr` in epoch 1 towards lr * final_fraction after the
+    last (the last epoch still takes a step of lr / epochs when final_fraction is 0): large
+    steps first, small ones to settle near the minimum instead of rattling around it."""
 
     def schedule(epoch: int) -> float:
-        progress = (epoch - 1) / max(epochs - 1, 1)
+        progress = (epoch - 1) / max(epochs, 1)
         return lr * (1 - (1 - final_fraction) * progress)
 
     return schedule

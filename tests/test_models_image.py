@@ -1,0 +1,189 @@
+"""The Fashion-MNIST model scripts (logistic regression, L2 sweep, step-size study) run end to
+end on the shipped sample and write every file of their contract, with sane report values."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_hw as tg
+from models import l2_sweep, step_size_study
+from models import logistic_regression as logreg
+
+QUIET = ["--dataset", "sample", "--no-progress"]
+STANDARD = ("model", "dataset", "n_train", "n_val", "n_test", "hyperparameters", "epochs_run",
+            "stopped_early_at", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
+            "test_loss", "test_accuracy", "seconds", "summary")
+COMMON_FILES = ("report.json", "report.md", "curves.png", "samples.png", "graph.dot")
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def sample_train_labels() -> np.ndarray:
+    return tg.data.fashion_mnist("train", source="sample")[1]
+
+
+def run(main, out: Path, *flags: str) -> dict:
+    """Run a script's main, check its contract, and return report.json as written."""
+    main(["--out", str(out), *QUIET, *flags])
+    report = json.loads((out / "report.json").read_text())
+    for name in COMMON_FILES:
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    if shutil.which("dot"):
+        assert (out / "graph.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert "grad" in (out / "graph.dot").read_text()  # drawn after backward(): gradients
+    missing = [k for k in STANDARD if k not in report]
+    assert not missing, missing
+    assert report["dataset"] == "sample"
+    for part in ("train", "val", "test"):
+        assert 0.0 <= report[f"{part}_accuracy"] <= 1.0
+        assert math.isfinite(report[f"{part}_loss"]) and report[f"{part}_loss"] > 0
+    markdown = (out / "report.md").read_text()
+    for picture in report["pictures"]:
+        assert f"]({picture['file']})" in markdown
+        if picture["file"].endswith(".png"):
+            assert (out / picture["file"]).read_bytes()[:8] == PNG, picture["file"]
+    return report
+
+
+def pictures(report: dict) -> set[str]:
+    return {p["file"] for p in report["pictures"]}
+
+
+# ---------------------------------------------------------------- logistic regression
+
+
+def test_logistic_regression_script(tmp_path, sample_train_labels, capsys):
+    report = run(logreg.main, tmp_path, "--epochs", "3")
+    assert {"curves.png", "samples.png", "weights.png", "graph.svg"} <= pictures(report)
+    assert report["model"] == "logistic_regression"
+    assert report["classes"] == {"y=0": "T-shirt/top", "y=1": "Shirt"}
+    assert report["hyperparameters"]["classes"] == [0, 6]
+    n_pair = int(np.isin(sample_train_labels, [0, 6]).sum())
+    assert report["n_train"] + report["n_val"] == n_pair
+    assert report["n_val"] == round(0.2 * n_pair)
+    assert 1 <= report["epochs_run"] <= 3
+    assert report["test_accuracy"] > 0.6  # shirt vs T-shirt is hard, but far above chance
+    check = report["derivation_check"]
+    assert check["verdict"] == "agree" and check["after training: verdict"] == "agree"
+    assert check["max |autodiff - hand|"] < 1e-9
+    assert check["|bias-trick loss - model loss|"] < 1e-5
+    printed = capsys.readouterr().out
+    assert "derivation check on the first batch (initial weights): gradients agree" in printed
+
+
+def test_logistic_regression_classes_by_name_l2_and_patience(tmp_path, sample_train_labels):
+    report = run(logreg.main, tmp_path, "--classes", "trouser", "Bag", "--epochs", "4",
+                 "--l2", "0.01", "--patience", "1", "--init", "default")
+    assert report["classes"] == {"y=0": "Trouser", "y=1": "Bag"}
+    n_pair = int(np.isin(sample_train_labels, [1, 8]).sum())
+    assert report["n_train"] + report["n_val"] == n_pair
+    assert report["derivation_check"]["verdict"] == "agree"  # with the 2 lambda w term
+    assert report["epochs_run"] <= 4
+    if report["stopped_early_at"]:
+        assert report["stopped_early_at"] == report["epochs_run"]
+    assert report["test_accuracy"] > 0.9  # an easy pair
+
+
+@pytest.mark.parametrize("token, index", [("6", 6), ("0", 0), ("shirt", 6), ("Shirt", 6),
+                                          ("T-shirt/top", 0), ("tshirt", 0), ("ankle", 9),
+                                          ("Ankle boot", 9), ("bag", 8)])
+def test_class_index(token, index):
+    assert logreg.class_index(token) == index
+
+
+@pytest.mark.parametrize("token", ["10", "s", "hat", ""])
+def test_class_index_rejects_unknown_or_ambiguous(token):
+    with pytest.raises(ValueError, match="use 0-9 or one of"):
+        logreg.class_index(token)
+
+
+def test_logistic_regression_rejects_a_repeated_class(tmp_path):
+    with pytest.raises(SystemExit):
+        logreg.main(["--out", str(tmp_path), *QUIET, "--classes", "shirt", "6"])
+
+
+def test_logistic_derivation_check_reports_a_wrong_hand_gradient(monkeypatch):
+    model = tg.nn.Linear(784, 1, rng=0)
+    X = np.random.default_rng(0).uniform(size=(16, 784)).astype(np.float32)
+    y = np.arange(16) % 2
+    assert logreg.derivation_check(model, X, y)["verdict"] == "agree"
+    right = logreg.hand_gradient
+    monkeypatch.setattr(logreg, "hand_gradient", lambda w, X, y: len(y) * right(w, X, y))
+    verdict = logreg.derivation_check(model, X, y)["verdict"]
+    assert verdict.startswith("DISAGREE") and "mean" in verdict  # the missing 1/N is named
+
+
+# ---------------------------------------------------------------- L2 sweep
+
+
+def test_l2_sweep_script(tmp_path, sample_train_labels):
+    report = run(l2_sweep.main, tmp_path, "--epochs", "2")
+    assert {"weights_by_lambda.png", "norm_vs_lambda.png", "val_accuracy_vs_lambda.png",
+            "curves.png", "graph.svg"} <= pictures(report)
+    assert report["n_train"] + report["n_val"] == len(sample_train_labels)
+    table = report["tables"]["L2 sweep"]
+    assert table["columns"][:2] == ["lambda", "weight norm"]
+    rows = table["rows"]
+    assert [r[0] for r in rows] == list(l2_sweep.DEFAULT_LAMBDAS)
+    by_lambda = sorted(rows, key=lambda r: r[0])
+    norms = [r[1] for r in by_lambda]
+    assert all(a > b for a, b in zip(norms, norms[1:])), norms  # the norm falls as lambda grows
+    val = {r[0]: r[5] for r in rows}
+    assert report["best_lambda"] in val
+    assert val[report["best_lambda"]] == max(val.values()) == report["val_accuracy"]
+    assert all(0 <= r[3] <= 1 and 0 <= r[5] <= 1 and r[6] <= 2 for r in rows)
+    assert report["derivation_check"]["verdict"] == "agree"
+    assert report["training_seconds"] <= report["seconds"]
+
+
+def test_l2_sweep_takes_its_own_lambdas(tmp_path):
+    report = run(l2_sweep.main, tmp_path, "--epochs", "1", "--lambdas", "0.5", "0")
+    rows = report["tables"]["L2 sweep"]["rows"]
+    assert [r[0] for r in rows] == [0.5, 0.0]
+    assert rows[0][1] < rows[1][1]
+    assert set(report["norms"]) == {"0.5", "0"}
+
+
+# ---------------------------------------------------------------- step-size study
+
+
+def test_step_size_study_script(tmp_path, sample_train_labels):
+    report = run(step_size_study.main, tmp_path, "--epochs", "1", "--subset", "1000")
+    assert {"learning_rates.png", "batch_sizes.png", "curves.png", "graph.svg"} <= pictures(report)
+    assert report["n_train"] == 1000
+    assert report["n_val"] == round(0.2 * len(sample_train_labels))
+    assert report["epochs_run"] == 1
+    small, good, large = report["learning_rates"]
+    assert [small["role"], good["role"], large["role"]] == list(step_size_study.ROLES)
+    assert small["lr"] < good["lr"] < large["lr"]
+    assert not small["diverged"] and not good["diverged"]
+    assert large["diverged"] and "at epoch 1, step" in large["message"]
+    assert large["diverged_at"]["epoch"] == 1 and large["diverged_at"]["step"] == large["steps_run"]
+    assert large["steps_run"] < good["steps_run"] == math.ceil(1000 / 64)
+    assert small["final_step_loss"] > good["final_step_loss"]  # too small: slow
+    assert "DIVERGED" in (tmp_path / "report.md").read_text()
+    sizes = {b["batch_size"]: b for b in report["batch_sizes"]}
+    assert set(sizes) == {1, 32, 256} and sizes[1]["steps_run"] == 1000
+    assert sizes[1]["cost_rose"] > 0  # batch size 1: the cost goes up at times
+    assert sizes[1]["largest_rise"] > sizes[256]["largest_rise"]
+    assert sizes[1]["last_epoch_std"] > sizes[256]["last_epoch_std"]
+    assert len(report["tables"]["Batch sizes"]["rows"]) == 3
+
+
+def test_divergence_guard():
+    guard = step_size_study.DivergenceGuard(blowup=10, steps_per_epoch=4)
+    labels = np.array([0, 1])
+    guard(tg.Tensor(np.zeros((2, 3))), labels)  # ln 3, the first step
+    with tg.no_grad():  # evaluation passes are not steps, whatever their loss
+        guard(tg.Tensor(np.array([[-100.0, 0, 0], [0, -100.0, 0]])), labels)
+    assert len(guard.losses) == 1
+    with pytest.raises(tg.train.TrainingDiverged, match="at epoch 1, step 2 of 4"):
+        guard(tg.Tensor(np.array([[-100.0, 0, 0], [0, -100.0, 0]])), labels)
+    with pytest.raises(tg.train.TrainingDiverged, match="nan"):
+        guard(tg.Tensor(np.full((2, 3), np.nan)), labels)
