@@ -29,6 +29,16 @@ def _table(columns: list[str], rows: list[list[Any]]) -> list[str]:
     return lines + [""]
 
 
+def text_table(columns: list[str], rows: list[list[Any]], indent: str = "  ") -> str:
+    """The same table as plain aligned text, for the console."""
+    cells = [columns] + [[_fmt(v) for v in row] for row in rows]
+    widths = [max(len(str(row[i])) for row in cells) for i in range(len(columns))]
+    lines = [indent + "  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip()
+             for row in cells]
+    lines.insert(1, indent + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
 def _settings(report: dict) -> list[str]:
     rows = [["dataset", report.get("dataset")]]
     rows += [[k, report.get(k)] for k in ("n_train", "n_val", "n_test") if k in report]

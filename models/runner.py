@@ -147,9 +147,11 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, loss_fn: Any = tg.cross_e
     return tg.train.evaluate(model, DataLoader(X, y, 2000, shuffle=False), loss_fn)
 
 
-def write_graph(loss: tg.Tensor, out: Path, module: Any = None, title: str = "") -> list[str]:
-    """graph.dot always, graph.svg when Graphviz's `dot` is installed; returns notes."""
-    graph = tg.viz.draw_graph(loss, module=module, title=title)
+def write_graph(loss: tg.Tensor, out: Path, module: Any = None, title: str = "",
+                **options: Any) -> list[str]:
+    """graph.dot always, graph.svg when Graphviz's `dot` is installed; returns notes.
+    `options` go to tg.viz.draw_graph (e.g. names=, deltas=True)."""
+    graph = tg.viz.draw_graph(loss, module=module, title=title, **options)
     (out / "graph.dot").write_text(graph.source)
     try:
         (out / "graph.svg").write_bytes(graph.pipe(format="svg"))

@@ -1,15 +1,22 @@
 """The classic fully worked 2-2-2 backpropagation example (COURSE.md section 6): forward pass,
 E_total, gradients by autodiff and by hand, and one gradient-descent step (weights only),
-with a cross-entropy variant."""
+with a cross-entropy variant. Script: python -m models.worked_example [--cost ...] [--out DIR]"""
 
 from __future__ import annotations
 
+import argparse
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 import tinygrad_hw as tg
 from tinygrad_hw import Tensor
+
+from . import _worked_example_report as tables
+from . import runner
+from .report import text_table
 
 INPUTS = np.array([0.05, 0.10])
 TARGETS = np.array([0.01, 0.99])
@@ -36,7 +43,7 @@ def initial_parameters() -> Params:
 
 
 def forward(
-    W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, x: np.ndarray = INPUTS
+    W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, x: np.ndarray | Tensor = INPUTS
 ) -> tuple[Tensor, Tensor]:
     """net_h = W1 x + b1, out_h = sigma(net_h); net_o = W2 out_h + b2, out_o = sigma(net_o)
     (e.g. net_h1 = w1 i1 + w2 i2 + b1). Returns (out_h, out_o) as Tensors."""
@@ -45,18 +52,20 @@ def forward(
 
 
 def e_total(
-    W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, target: np.ndarray = TARGETS
+    W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, target: np.ndarray = TARGETS,
+    x: np.ndarray | Tensor = INPUTS,
 ) -> Tensor:
     """E_total = sum_o 1/2 (target_o - out_o)^2."""
-    diff = tg.as_tensor(target) - forward(W1, b1, W2, b2)[1]
+    diff = tg.as_tensor(target) - forward(W1, b1, W2, b2, x)[1]
     return (diff * diff).sum() * 0.5
 
 
 def e_total_cross_entropy(
-    W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, target: np.ndarray = TARGETS
+    W1: Tensor, b1: Tensor, W2: Tensor, b2: Tensor, target: np.ndarray = TARGETS,
+    x: np.ndarray | Tensor = INPUTS,
 ) -> Tensor:
     """The cross-entropy variant: E = -sum_o [t_o ln out_o + (1 - t_o) ln(1 - out_o)]."""
-    out_o = forward(W1, b1, W2, b2)[1]
+    out_o = forward(W1, b1, W2, b2, x)[1]
     return tg.binary_cross_entropy(out_o, target, reduction="sum")
 
 
@@ -111,3 +120,84 @@ def one_step(cross_entropy: bool = False, by_hand: bool = False) -> Params:
     params = initial_parameters()
     gradients = hand_gradients if by_hand else autodiff_gradients
     return update(params, gradients(params, cross_entropy))
+
+
+# ---- the script: every number of the worked example, by hand and by autodiff ----
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m models.worked_example",
+                                description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="runs/worked_example", help="folder for the report")
+    p.add_argument("--cost", choices=["quadratic", "cross-entropy"], default="quadratic",
+                   help="E_total = sum 1/2 (t - out)^2 (the classic), or cross-entropy")
+    p.add_argument("--lr", type=float, default=LEARNING_RATE)
+    return p.parse_args(argv)
+
+
+def _graph(out: Path, params: Params, cross_entropy: bool) -> list[str]:
+    """The loss at the initial weights after backward(), with values, gradients and deltas."""
+    names = {"W1 = [w1 w2; w3 w4]": "W1", "b1": "b1", "W2 = [w5 w6; w7 w8]": "W2", "b2": "b2"}
+    leaves = {label: Tensor(params[key], requires_grad=True) for label, key in names.items()}
+    loss = _loss_fn(cross_entropy)(*leaves.values(), Tensor(TARGETS, name="target t"),
+                                   Tensor(INPUTS, name="x = (i1, i2)"))
+    loss.backward(retain_graph=True)  # kept so that the deltas can be drawn
+    cost = "cross-entropy" if cross_entropy else "E_total = sum 1/2 (t - out)^2"
+    return runner.write_graph(loss, out, title=f"2-2-2 worked example, {cost} "
+                                               f"(z1 = net_h, z2 = net_o)",
+                              names=leaves, deltas=True)
+
+
+def _run(cross_entropy: bool, lr: float) -> tuple[dict, dict]:
+    params = initial_parameters()
+    hand = hand_gradients(params, cross_entropy)
+    auto = autodiff_gradients(params, cross_entropy)
+    new = update(params, auto, lr)
+    values = tables.forward_values(params, INPUTS, TARGETS, cross_entropy)
+    found = {
+        "Forward pass": tables.forward_table(values, cross_entropy),
+        "Deltas (backward pass)": tables.delta_table(params, values, TARGETS, cross_entropy),
+        f"Gradients, hand vs autodiff, and one step w <- w - {lr:g} dE/dw":
+            tables.gradient_table(params, hand, auto, new)}
+    gap = max(float(np.abs(hand[k] - auto[k]).max()) for k in hand)
+    after = tables.updated_weights(new)
+    facts = {"E_total": loss_value(params, cross_entropy),
+             "E_total_after": loss_value(new, cross_entropy),
+             "w1_after": after["w1"], "w5_after": after["w5"],
+             "updated_weights": after, "max_gradient_gap": gap}
+    return found, facts
+
+
+def main(argv: list[str] | None = None) -> dict:
+    args = _arguments(argv)
+    began, out, cross_entropy = time.perf_counter(), Path(args.out), args.cost != "quadratic"
+    out.mkdir(parents=True, exist_ok=True)
+    found, facts = _run(cross_entropy, args.lr)
+    for title, table in found.items():
+        print(f"{title}:\n{text_table(table['columns'], table['rows'])}\n")
+    report = runner.base_report("worked_example", args, None)
+    report.update(facts, dataset="one example: i = (0.05, 0.10), targets (0.01, 0.99)",
+                  cost=args.cost, tables=found, summary=_SUMMARY)
+    check = {"largest |hand - autodiff| over all gradients": facts["max_gradient_gap"],
+             "verdict": "agree" if facts["max_gradient_gap"] < 1e-12 else "DISAGREE",
+             "loss before -> after the step": f"{facts['E_total']:.9f} -> "
+                                              f"{facts['E_total_after']:.9f}"}
+    if not cross_entropy and args.lr == LEARNING_RATE:
+        check |= tables.classic_check(report)
+    report["derivation_check"] = check
+    for key, value in check.items():
+        print(f"{key}: {value:.3g}" if isinstance(value, float) else f"{key}: {value}")
+    report.update(notes=_graph(out, initial_parameters(), cross_entropy),
+                  pictures=[{"file": "graph.svg", "caption": "Compute graph at the initial "
+                             "weights after backward(): values, gradients and deltas"}],
+                  seconds=time.perf_counter() - began)
+    return runner.finish(out, report)
+
+
+_SUMMARY = ("The classic fully worked 2-2-2 sigmoid network: inputs 0.05, 0.10; hidden weights "
+            "w1..w4 = 0.15, 0.20, 0.25, 0.30 with bias 0.35; output weights w5..w8 = 0.40, 0.45, "
+            "0.50, 0.55 with bias 0.60; targets 0.01, 0.99; one gradient-descent step with "
+            "learning rate 0.5 on the weights (the biases stay fixed, as in the original).")
+
+
+if __name__ == "__main__":
+    main()

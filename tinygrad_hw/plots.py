@@ -28,14 +28,15 @@ def _save(fig: Any, path: str | os.PathLike) -> str:
     return str(path)
 
 
-def plot_curves(history: Any, path: str | os.PathLike, title: str = "") -> str:
-    """Loss and accuracy against epochs, train vs validation, side by side."""
+def plot_curves(history: Any, path: str | os.PathLike, title: str = "",
+                loss_label: str = "cross-entropy") -> str:
+    """Loss and accuracy against epochs, train vs validation, side by side; `loss_label`
+    names the loss axis."""
     plt = _pyplot()
     h = history.to_dict() if hasattr(history, "to_dict") else history
     epochs = np.asarray(h["epoch"])
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    for ax, key, label in ((axes[0], "loss", "cross-entropy"), (axes[1], "accuracy",
-                                                                "accuracy")):
+    for ax, key, label in ((axes[0], "loss", loss_label), (axes[1], "accuracy", "accuracy")):
         for split, style in (("train", "-o"), ("val", "-s")):
             values = np.asarray(h.get(f"{split}_{key}", []), dtype=float)
             if values.size and np.isfinite(values).any():
