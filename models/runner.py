@@ -72,6 +72,9 @@ def load_split(args: argparse.Namespace, classes: list[int] | None = None) -> Sp
     """Fashion-MNIST (args.dataset, or the full set when installed, else the sample), only
     `classes` if given (relabelled 0, 1, ...), split train/val by args.val_split."""
     dataset = args.dataset or ("fashion-mnist" if full_data_installed() else "sample")
+    if args.dataset is None and dataset == "sample":
+        print("full Fashion-MNIST not found: using the sample shipped with tinygrad_hw "
+              "(apt-get install dataset-fashion-mnist, or set $TINYGRAD_HW_DATA)")
     source = "full" if dataset == "fashion-mnist" else "sample"
     train_images, train_labels = tg.data.fashion_mnist("train", source=source)
     test_images, test_labels = tg.data.fashion_mnist("test", source=source)
