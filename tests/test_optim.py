@@ -251,3 +251,9 @@ def test_training_a_linear_model_matches_torch():
         topt.step()
     np.testing.assert_allclose(ours.weight.numpy(), theirs.weight.detach().numpy(), atol=1e-12)
     np.testing.assert_allclose(ours.bias.numpy(), theirs.bias.detach().numpy(), atol=1e-12)
+
+
+def test_sgd_signature_follows_the_api():
+    w = tg.Tensor(np.ones(2), requires_grad=True)
+    opt = optim.SGD([w], 0.1, 0.9, 0.01)  # params, lr, momentum, weight_decay (API.md)
+    assert (opt.lr, opt.momentum, opt.weight_decay) == (0.1, 0.9, 0.01)

@@ -214,7 +214,7 @@ class SGD(Optimizer):
     _STATE = ("momentum_buffer",)
 
     def __init__(
-        self, params: Any, lr: float, momentum: float = 0.0, *, weight_decay: float = 0.0,
+        self, params: Any, lr: float, momentum: float = 0.0, weight_decay: float = 0.0, *,
         dampening: float = 0.0, nesterov: bool = False,
     ) -> None:
         super().__init__(params)
