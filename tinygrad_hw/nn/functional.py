@@ -11,10 +11,11 @@ import numpy as np
 
 from ..autograd import apply
 from ..functions import as_tensor
-from ..ops.loss import BinaryCrossEntropy
+from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
 from ..tensor import Tensor
 
 _BCE = BinaryCrossEntropy()
+_BCE_LOGITS = BinaryCrossEntropyWithLogits()
 
 
 def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
@@ -64,7 +65,7 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = 
     exact for any logit size; its gradient is sigmoid(x) - y."""
     logits = as_tensor(logits)
     target = _target(logits, target, "binary_cross_entropy_with_logits")
-    loss = logits.softplus() - logits * target
+    loss = apply(_BCE_LOGITS, logits, target)
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 

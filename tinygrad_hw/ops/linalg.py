@@ -19,6 +19,9 @@ class MatMul(Op):
             ) from None
 
     def backward(self, grad_out, out, a, b):
+        if a.ndim == 2 and b.ndim == 1:  # X w, as in logistic regression: no reshapes needed
+            ga = grad_out.unsqueeze(-1) * b if a._rg else None
+            return ga, (a.T @ grad_out if b._rg else None)
         # 1-D operands act as a row (a) or a column (b) vector, as in numpy.
         a2 = a if a.ndim > 1 else a.reshape(1, -1)
         b2 = b if b.ndim > 1 else b.reshape(-1, 1)

@@ -9,6 +9,22 @@ _LOG_FLOOR = -100.0  # PyTorch clamps log(p) at -100 so p = 0 or 1 gives a finit
 _EPS = 1e-12
 
 
+class BinaryCrossEntropyWithLogits(Op):
+    """out = softplus(x) - x y = max(x, 0) - x y + ln(1 + e^-|x|);
+    d out/dx = sigmoid(x) - y, d out/dy = -x.
+    Fused for speed (one op instead of four) and exact for logits of any size."""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return np.logaddexp(0, x) - x * y
+
+    def backward(self, grad_out, out, x, y):
+        gx = grad_out * (x.sigmoid() - y) if x._rg else None
+        gy = -grad_out * x if y._rg else None
+        return gx, gy
+
+
 class BinaryCrossEntropy(Op):
     """out = -[y ln p + (1-y) ln(1-p)], each log clamped at -100;
     d out/dp = (p - y) / (p (1-p)), d out/dy = ln(1-p) - ln p.
