@@ -183,3 +183,13 @@ def test_cross_entropy_names_confusable_target_kinds():
 def test_bce_with_logits_names_itself_in_errors():
     with pytest.raises(ValueError, match="binary_cross_entropy_with_logits: reduction"):
         tg.binary_cross_entropy_with_logits(Tensor([0.2]), [1.0], reduction="avg")
+
+
+def test_fused_cross_entropy_on_one_row_and_at_second_order():
+    z = np.array([0.5, -1.0, 2.0])
+    label = np.array(2)
+    assert gradcheck(lambda t: tg.cross_entropy(t, label), z)
+    assert gradgradcheck(lambda t: tg.cross_entropy(t, label), z)
+    t = Tensor(z, requires_grad=True)
+    tg.cross_entropy(t, label).backward()
+    assert_allclose(t.grad.numpy(), _softmax(z) - np.eye(3)[2])

@@ -48,7 +48,7 @@ def test_report_md_embeds_every_picture(run):
 
 def test_graph_names_the_parameters(run):
     dot = (run / "graph.dot").read_text()
-    assert "weight" in dot and "bias" in dot and "log_softmax" in dot
+    assert "weight" in dot and "bias" in dot and "cross_entropy" in dot
 
 
 def test_early_stopping_flag(tmp_path):

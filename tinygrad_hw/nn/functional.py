@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import apply
 from ..functions import as_tensor
-from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits
+from ..ops.loss import BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy
 from ..tensor import Tensor
 
 _BCE = BinaryCrossEntropy()
@@ -80,10 +80,10 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
         raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got {logits.shape}")
     target = as_tensor(target)
     _check_target_kind(logits, target)
-    log_probs = logits.log_softmax(axis=-1)
     if target.dtype.kind in "iu":
-        loss = -_pick(log_probs, target)
+        loss = apply(CrossEntropy(_labels(logits, target)), logits)
     else:
+        log_probs = logits.log_softmax(axis=-1)
         loss = -(log_probs * _target(logits, target, "cross_entropy")).sum(axis=-1)
     return _reduce(loss, reduction, "cross_entropy")
 
@@ -104,13 +104,13 @@ def _check_target_kind(logits: Tensor, target: Tensor) -> None:
         )
 
 
-def _pick(log_probs: Tensor, labels: Tensor) -> Tensor:
-    """log_probs[n, labels[n]] for each row n, after checking the labels."""
-    n_classes = log_probs.shape[-1]
-    if labels.shape != log_probs.shape[:-1]:
+def _labels(logits: Tensor, labels: Tensor) -> np.ndarray:
+    """The class indices as an int array, after checking their shape and range."""
+    n_classes = logits.shape[-1]
+    if labels.shape != logits.shape[:-1]:
         raise ValueError(
             f"cross_entropy: class-index target of shape {labels.shape} does not match "
-            f"logits of shape {log_probs.shape} (expected {log_probs.shape[:-1]})"
+            f"logits of shape {logits.shape} (expected {logits.shape[:-1]})"
         )
     y = labels._data
     bad = (y < 0) | (y >= n_classes)
@@ -119,9 +119,7 @@ def _pick(log_probs: Tensor, labels: Tensor) -> Tensor:
             f"cross_entropy: target class {np.asarray(y)[bad].flat[0]} is out of range for "
             f"{n_classes} classes (0..{n_classes - 1})"
         )
-    if log_probs.ndim == 1:
-        return log_probs[int(y)]
-    return log_probs[np.arange(len(y)), y]
+    return np.asarray(y, dtype=np.intp)
 
 
 def l2_penalty(params: Any, lam: float) -> Tensor:

@@ -3,10 +3,44 @@ infinite gradients."""
 
 import numpy as np
 
-from ..autograd import Op
+from ..autograd import Op, const, is_grad_enabled
+from .reduce import _shifted
 
 _LOG_FLOOR = -100.0  # PyTorch clamps log(p) at -100 so p = 0 or 1 gives a finite loss
 _EPS = 1e-12
+
+
+class CrossEntropy(Op):
+    """out_n = ln sum_k e^{x_nk} - x_n,y_n for integer labels y (logits x, classes last);
+    d out_n/dx_nk = softmax(x_n)_k - [k = y_n].
+    Fused for speed: one op in place of log_softmax, indexing and negation."""
+
+    __slots__ = ("labels",)
+
+    def __init__(self, labels: np.ndarray):
+        self.labels = labels
+
+    def params(self):
+        return {}  # the labels are data, not a parameter worth printing on a graph
+
+    def forward(self, x):
+        s, _ = _shifted(x, (x.ndim - 1,))
+        return np.log(np.sum(np.exp(s), axis=-1)) - s[self._targets(s)]
+
+    def _targets(self, a):
+        """Index of the labelled class in each row: (n, labels[n]), or the label of one row."""
+        return self.labels if a.ndim == 1 else (np.arange(len(a)), self.labels)
+
+    def backward(self, grad_out, out, x):
+        if is_grad_enabled():  # create_graph: the softmax must stay differentiable
+            one_hot = const(np.eye(x.shape[-1], dtype=x.dtype)[self.labels])
+            return ((x.softmax(axis=-1) - one_hot) * grad_out.unsqueeze(-1),)
+        # the same values in numpy, without recording a graph nobody will use
+        s, _ = _shifted(x._data, (x.ndim - 1,))
+        d = np.exp(s)
+        d /= d.sum(axis=-1, keepdims=True)
+        d[self._targets(d)] -= 1
+        return (const(d) * grad_out.unsqueeze(-1),)
 
 
 class BinaryCrossEntropyWithLogits(Op):

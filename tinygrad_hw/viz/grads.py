@@ -14,8 +14,9 @@ from .labels import nonfinite
 from .trace import Node, Trace
 
 # Ops applying an activation: a node feeding one of them is a pre-activation z^l.
-# LogSoftmax is there because softmax and cross-entropy are built on it.
-ACTIVATIONS = frozenset({"Sigmoid", "Tanh", "Relu", "Softplus", "LogSoftmax"})
+# LogSoftmax is there because softmax is built on it; the fused losses take the logits z^L.
+ACTIVATIONS = frozenset({"Sigmoid", "Tanh", "Relu", "Softplus", "LogSoftmax", "CrossEntropy",
+                         "BinaryCrossEntropyWithLogits"})
 
 _FREED_HELP = (
     "{what} needs d(output)/d(node) for nodes without a stored .grad, but backward() has "

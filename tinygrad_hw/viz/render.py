@@ -72,7 +72,8 @@ def draw_graph(
     grads: "auto" shows the .grad that backward() left (leaves, retain_grad() tensors);
         "all" shows d root/d node on every box; "none" shows no gradients.
     deltas: True marks every pre-activation (input of sigmoid, tanh, relu, softplus,
-        log_softmax) with delta = dC/dz, with dashed arrows showing how delta flows back;
+        log_softmax, or logits of the fused losses) with delta = dC/dz, with dashed arrows
+        showing how delta flows back;
         or a list of the tensors to mark.
     derivatives: show each op's local derivative (from its docstring).
     max_nodes: above this many boxes, fold repeated chains, then modules, then the nodes
