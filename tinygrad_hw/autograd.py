@@ -195,9 +195,11 @@ def _fit(grad: Tensor, like: Tensor) -> Tensor:
     return grad
 
 
+# The graph stays drawable after backward(), but (as in PyTorch) it is walked only once
+# unless the first walk asked to keep it.
 _FREED = (
-    "this graph was already walked by backward() and its saved values were freed; "
-    "call backward(retain_graph=True) the first time to walk it again"
+    "backward() already ran through this graph, which releases it; call "
+    "backward(retain_graph=True) the first time to walk it again"
 )
 
 
