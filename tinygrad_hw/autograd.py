@@ -183,7 +183,7 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     )
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(shape)
+    return grad if grad.shape == shape else grad.reshape(shape)
 
 
 def _fit(grad: Tensor, like: Tensor) -> Tensor:

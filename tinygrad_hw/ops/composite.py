@@ -4,12 +4,15 @@ helpers built on reshape, and concatenate/stack on lists of tensors."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import autograd
-from ..autograd import Tensor, apply
+from ..autograd import apply
+
+if TYPE_CHECKING:  # the class is bound in autograd only once tensor.py has loaded
+    from ..tensor import Tensor
 from .reduce import normalize_axis
 from .shape import Concatenate
 
