@@ -212,3 +212,84 @@ def test_load_rejects_clashing_entries(tmp_path):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         save({"a": np.ones(1)}, tmp_path / "no" / "such" / "c.npz")
+
+
+# ----------------------------------------------------------------------- damaged files
+def _tiny_checkpoint(tmp_path):
+    path = tmp_path / "c.npz"
+    save({"w": np.arange(2, dtype=np.float32), "b": np.ones(1)}, path)
+    return path, path.read_bytes()
+
+
+def _load_or_checkpoint_error(path, original):
+    """Either a CheckpointError naming the file, or exactly the original arrays."""
+    try:
+        out = load(path)
+    except CheckpointError as e:
+        assert str(path) in str(e)
+        return str(e)
+    assert list(out) == list(original)
+    for key, value in original.items():
+        assert out[key].dtype == value.dtype and np.array_equal(out[key], value), key
+    return None
+
+
+@pytest.mark.parametrize("mask", [0x01, 0x80, 0xFF])
+def test_every_flipped_byte_raises_checkpoint_error_or_loads_the_same(tmp_path, mask):
+    path, raw = _tiny_checkpoint(tmp_path)
+    original = load(path)
+    assert len(raw) < 1000
+    damaged = tmp_path / "damaged.npz"
+    messages = []
+    for i in range(len(raw)):
+        flipped = bytearray(raw)
+        flipped[i] ^= mask
+        damaged.write_bytes(bytes(flipped))
+        messages.append(_load_or_checkpoint_error(damaged, original))
+    assert any(m and "bad CRC-32" in m for m in messages)  # the array bytes are checked
+
+
+def test_every_truncation_raises_checkpoint_error(tmp_path):
+    path, raw = _tiny_checkpoint(tmp_path)
+    damaged = tmp_path / "short.npz"
+    for n in range(len(raw)):
+        damaged.write_bytes(raw[:n])
+        with pytest.raises(CheckpointError) as info:
+            load(damaged)
+        assert str(damaged) in str(info.value)
+        assert ("is empty" if n == 0 else "truncated") in str(info.value)
+
+
+def test_a_damaged_entry_names_the_entry_and_the_damage(tmp_path):
+    path, raw = _tiny_checkpoint(tmp_path)
+    data_at = raw.index(np.arange(2, dtype=np.float32).tobytes())
+    flipped = bytearray(raw)
+    flipped[data_at] ^= 0x01  # a bit of w's first float: the CRC-32 catches it
+    path.write_bytes(bytes(flipped))
+    with pytest.raises(CheckpointError, match=r"c.npz: entry 'w' is damaged, bad CRC-32"):
+        load(path)
+
+
+def test_an_entry_swallowed_by_a_damaged_length_field_is_not_dropped_silently(tmp_path):
+    path, raw = _tiny_checkpoint(tmp_path)
+    first = raw.index(b"PK\x01\x02")  # the central directory: one record per entry
+    second = raw.index(b"PK\x01\x02", first + 1)
+    damaged = bytearray(raw)
+    damaged[first + 32] = second - first  # w's comment length now covers b's record
+    path.write_bytes(bytes(damaged))
+    with pytest.raises(CheckpointError, match="lists 2 entries, but the end record announces 3"):
+        load(path)
+
+
+def test_not_an_npz_and_a_foreign_zip_are_checkpoint_errors(tmp_path):
+    import zipfile
+
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(CheckpointError, match="notes.txt: not an .npz archive"):
+        load(text)
+    foreign = tmp_path / "data.zip"
+    with zipfile.ZipFile(foreign, "w") as z:
+        z.writestr("readme.txt", "hi")
+    with pytest.raises(CheckpointError, match=r"member 'readme.txt' .* not a .npy array"):
+        load(foreign)

@@ -4,13 +4,16 @@ written atomically (temp file, fsync, os.replace) and read without pickle."""
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import struct
 import tempfile
 import zipfile
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from numpy.lib import format as npformat
 
 from .tensor import Tensor
 
@@ -20,11 +23,17 @@ SUPPORTED_VERSIONS = (1,)
 SEP = "/"
 _KINDS = "biufcUS"  # bool, numbers and strings: everything np.load reads without pickle
 _SAVEZ_ARGS = ("file", "allow_pickle")  # np.savez's own keyword names
+_NPY_MAGIC = b"\x93NUMPY"
+_ZIP_MAGIC = b"PK\x03\x04"
+_EOCD_MAGIC = b"PK\x05\x06"  # the zip end-of-central-directory record
+_EOCD_SEARCH = 22 + 0xFFFF  # the record and the longest archive comment
+_CHUNK = 1 << 20  # bytes read at a time
 
 
 class CheckpointError(ValueError):
-    """A file tg.load will not read (pickled data, no or unknown format version, not .npz),
-    or a value tg.save cannot store without pickle. The message names the file or key."""
+    """A file tg.load will not read (pickled data, no or unknown format version, not .npz,
+    damaged or truncated), or a value tg.save cannot store without pickle. The message names
+    the file or key, and the damage."""
 
 
 def save(state: Mapping[str, Any], path: str | os.PathLike) -> None:
@@ -130,28 +139,120 @@ def load(path: str | os.PathLike) -> dict[str, Any]:
 
     Never unpickles: a file holding pickled data or object arrays is refused with a
     CheckpointError naming the file, as is a file without a format version (not written by
-    `save`) or with a version this tinygrad_hw does not know."""
+    `save`) or with a version this tinygrad_hw does not know. Every entry is read whole
+    through zipfile, which checks its CRC-32, so a damaged file (a changed byte, a truncated
+    copy) raises a CheckpointError naming the file and the damage; it never loads silently
+    wrong values. A missing or unreadable file raises the usual OSError."""
     path = os.fspath(path)
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except (ValueError, EOFError, zipfile.BadZipFile) as e:
-        raise CheckpointError(f"{path}: not an .npz archive readable without pickle ({e})") from e
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        raise CheckpointError(f"{path}: holds a single .npy array, not an .npz from tg.save")
-    with npz:
-        flat = {key: _read(npz, key, path) for key in npz.files}
+    with open(path, "rb") as f:
+        head = f.read(len(_NPY_MAGIC))
+        if head == _NPY_MAGIC:
+            raise CheckpointError(f"{path}: holds a single .npy array, not an .npz from tg.save")
+        f.seek(0)
+        flat = _read_archive(f, head, path)
     _check_version(flat.pop(FORMAT_KEY, None), path)
     return _unflatten(flat, path)
 
 
-def _read(npz: Any, key: str, path: str) -> np.ndarray:
+def _read_archive(f: Any, head: bytes, path: str) -> dict[str, np.ndarray]:
     try:
-        return npz[key]
-    except ValueError as e:
+        archive = zipfile.ZipFile(f)
+    except Exception as e:  # BadZipFile, OSError (bad seek), struct.error, ...
+        if not head:
+            raise CheckpointError(f"{path}: the file is empty, not an .npz archive") from None
+        why = ("it starts like a zip archive but its central directory (at the end) is missing "
+               "or damaged: the file is truncated or corrupted" if _ZIP_MAGIC.startswith(head[:4])
+               else "not an .npz archive readable without pickle")
+        raise CheckpointError(f"{path}: {why} ({type(e).__name__}: {e})") from None
+    flat: dict[str, np.ndarray] = {}
+    with archive:
+        _check_entry_count(f, len(archive.infolist()), path)
+        for info in archive.infolist():
+            key = _member_key(info.filename, flat, path)
+            flat[key] = _read_entry(archive, info, key, path)
+    return flat
+
+
+def _check_entry_count(f: Any, listed: int, path: str) -> None:
+    """zipfile walks the central directory by its byte size, so an entry swallowed by a
+    damaged length field (one entry's comment running over the next) would silently vanish;
+    the end record's count of entries tells."""
+    f.seek(0, os.SEEK_END)
+    f.seek(max(f.tell() - _EOCD_SEARCH, 0))
+    tail = f.read()
+    at = tail.rfind(_EOCD_MAGIC)
+    if at < 0 or len(tail) - at < 12:
+        raise CheckpointError(f"{path}: the zip end record is missing or truncated")
+    (announced,) = struct.unpack("<H", tail[at + 10:at + 12])
+    if announced != min(listed, 0xFFFF):  # zip64 archives write 0xFFFF here
+        raise CheckpointError(f"{path}: damaged zip directory: it lists {listed} entries, but "
+                              f"the end record announces {announced}")
+
+
+def _member_key(name: str, seen: Mapping[str, Any], path: str) -> str:
+    if not name.endswith(".npy"):
+        raise CheckpointError(f"{path}: member {name!r} of the archive is not a .npy array, so "
+                              f"this is not an .npz written by tg.save")
+    key = name[: -len(".npy")]
+    if key in seen:
+        raise CheckpointError(f"{path}: entry {key!r} appears twice in the archive")
+    return key
+
+
+def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, key: str, path: str):
+    """One .npy member as an array, read to its end so that zipfile checks its CRC-32."""
+    try:
+        with archive.open(info) as member:
+            try:
+                arr = _read_npy(member, info.file_size, key, path)
+            except (CheckpointError, ValueError, TypeError, SyntaxError):
+                member.read()  # a bad CRC-32 explains a garbled header better
+                raise
+            if member.read(1):
+                raise CheckpointError(f"{path}: entry {key!r} holds more bytes than its header "
+                                      f"describes")
+            return arr
+    except CheckpointError:
+        raise
+    except (ValueError, TypeError, SyntaxError) as e:
+        raise CheckpointError(f"{path}: entry {key!r} is not a readable .npy array "
+                              f"({type(e).__name__}: {e})") from None
+    except Exception as e:  # BadZipFile, EOFError, NotImplementedError, zlib.error, ...
+        raise CheckpointError(f"{path}: entry {key!r} is damaged, {_damage(e)} "
+                              f"({type(e).__name__}: {e})") from None
+
+
+def _damage(e: Exception) -> str:
+    if "CRC" in str(e):
+        return "bad CRC-32 checksum: its bytes changed after it was written"
+    if isinstance(e, EOFError) or "runcated" in str(e):
+        return "truncated: the file ends inside it"
+    return "its zip header is damaged"
+
+
+def _read_npy(member: Any, size: int, key: str, path: str) -> np.ndarray:
+    version = npformat.read_magic(member)
+    if version not in ((1, 0), (2, 0)):
+        raise ValueError(f".npy format version {version} (tg.save writes 1.0 or 2.0)")
+    read_header = (npformat.read_array_header_1_0 if version == (1, 0)
+                   else npformat.read_array_header_2_0)
+    shape, fortran, dtype = read_header(member)
+    if dtype.hasobject:
         raise CheckpointError(
             f"{path}: entry {key!r} holds pickled Python objects (an object array); tg.load "
-            f"refuses pickled data because loading it can run arbitrary code ({e})"
-        ) from e
+            f"refuses pickled data because loading it can run arbitrary code"
+        )
+    expected, stored = math.prod(shape) * dtype.itemsize, size - member.tell()
+    if stored != expected:  # checked before allocating what a damaged header asks for
+        raise CheckpointError(f"{path}: entry {key!r} holds {stored} bytes of data, but its "
+                              f"header says {dtype} {shape} ({expected} bytes)")
+    arr = np.empty(shape, dtype, order="F" if fortran else "C")
+    raw = arr.reshape(-1, order="A").view(np.uint8)  # the array's memory, in file order
+    for at in range(0, len(raw), _CHUNK):
+        chunk = raw[at:at + _CHUNK]
+        if member.readinto(chunk) != len(chunk):
+            raise EOFError(f"entry {key!r} ends early")
+    return arr
 
 
 def _check_version(version: np.ndarray | None, path: str) -> None:
