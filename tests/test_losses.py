@@ -193,3 +193,39 @@ def test_fused_cross_entropy_on_one_row_and_at_second_order():
     t = Tensor(z, requires_grad=True)
     tg.cross_entropy(t, label).backward()
     assert_allclose(t.grad.numpy(), _softmax(z) - np.eye(3)[2])
+
+
+# ----------------------------------------------------------------------- empty batches
+EMPTY_LOSSES = {
+    "mse": lambda t, r: tg.mse_loss(t, np.zeros((0, 3)), reduction=r),
+    "bce": lambda t, r: tg.binary_cross_entropy(t, np.zeros((0, 3)), reduction=r),
+    "bce_logits": lambda t, r: tg.binary_cross_entropy_with_logits(t, np.zeros((0, 3)),
+                                                                   reduction=r),
+    "ce_indices": lambda t, r: tg.cross_entropy(t, np.zeros(0, np.int64), reduction=r),
+    "ce_probabilities": lambda t, r: tg.cross_entropy(t, np.zeros((0, 3)), reduction=r),
+}
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("name", list(EMPTY_LOSSES))
+def test_losses_of_an_empty_batch_follow_pytorch_without_warnings(name, reduction):
+    # as PyTorch: the mean over no examples is NaN, the sum 0, 'none' an empty array;
+    # the gradient is an empty array; numpy's 0/0 RuntimeWarning must not leak
+    x = Tensor(np.zeros((0, 3)), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = EMPTY_LOSSES[name](x, reduction)
+        (out if out.ndim == 0 else out.sum()).backward()
+    expected = {"mean": np.nan, "sum": 0.0}.get(reduction)
+    if expected is None:
+        assert out.shape == ((0, 3) if name in ("mse", "bce", "bce_logits") else (0,))
+    else:
+        assert out.shape == () and np.array_equal(out.numpy(), expected, equal_nan=True)
+    assert x.grad.shape == (0, 3)
+
+
+def test_cross_entropy_refuses_bool_targets_naming_the_dtype():
+    logits = Tensor(np.zeros((2, 2)))
+    for target in (np.array([True, False]), np.array([[True, False], [False, True]])):
+        with pytest.raises(TypeError, match="cross_entropy: target has dtype bool"):
+            tg.cross_entropy(logits, target)

@@ -20,6 +20,8 @@ _BCE_LOGITS = BinaryCrossEntropyWithLogits()
 
 def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
     if reduction == "mean":
+        if loss.size == 0:  # no examples: NaN as in PyTorch, without numpy's 0/0 warning
+            return loss.sum() * float("nan")
         return loss.mean()
     if reduction == "sum":
         return loss.sum()
@@ -79,6 +81,11 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     if logits.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: logits must be (N, C) or (C,), got {logits.shape}")
     target = as_tensor(target)
+    if target.dtype == np.bool_:
+        raise TypeError(
+            "cross_entropy: target has dtype bool; pass class indices as integers "
+            "(y.astype(np.int64)) or one-hot/probability rows as floats (y.astype(float))"
+        )
     _check_target_kind(logits, target)
     if target.dtype.kind in "iu":
         loss = apply(CrossEntropy(_labels(logits, target)), logits)
@@ -90,7 +97,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 def _check_target_kind(logits: Tensor, target: Tensor) -> None:
     """Catch integer one-hot rows and float class indices, which look alike by shape."""
-    is_int = target.dtype.kind in "iub"
+    is_int = target.dtype.kind in "iu"
     if is_int and target.shape == logits.shape and logits.ndim == 2:
         raise ValueError(
             f"cross_entropy: integer target of shape {target.shape} has the logits' shape, so it "
