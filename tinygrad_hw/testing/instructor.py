@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from . import strategies as tst
 from .derivation import DerivationMismatch, _worst_table, diagnose
 
 Backward = Callable[[np.ndarray, np.ndarray, np.ndarray], Any]
+_floats = functools.partial(st.floats, allow_nan=False, allow_subnormal=False)
 
 
 class StudentCodeError(RuntimeError):
@@ -60,10 +62,6 @@ class Domain:
             floats = st.one_of(_floats(self.low, min(self.high, self.kink - self.gap)),
                                _floats(max(self.low, self.kink + self.gap), self.high))
         return hnp.arrays(np.float64, shapes, elements=floats, unique=self.distinct)
-
-
-def _floats(low: float, high: float) -> st.SearchStrategy:
-    return st.floats(low, high, allow_nan=False, allow_subnormal=False)
 
 
 # an op missing here is checked on Domain(): x in [-4, 4]
@@ -225,28 +223,25 @@ def _check_one(report: BackwardReport, formula: Backward, x: np.ndarray, grad_ou
     """Compare the student's gradient with autodiff's at x and record the input: a different
     convention at a kink becomes a note, any other difference a DerivationMismatch."""
     report.shapes.append(x.shape)
-    name = report.op
+    name, table = report.op, ""
     out, auto = _autodiff(name, x, grad_out)
     try:
         mine = _student(name, formula, grad_out, out, x)
     except _Problem as p:
-        raise DerivationMismatch(_failure(report, x, grad_out, str(p))) from None
-    bad = ~(np.isclose(mine, auto, rtol=rtol, atol=atol, equal_nan=True))
-    if not bad.any():
-        return
-    passes, verdict = _kink(name, x, grad_out, mine, bad)
-    if passes:
-        report.notes.append(verdict)
-        return
-    verdict = verdict or _verdict(name, formula, x, grad_out, out, mine, auto, rtol, atol)
-    head = f"your backward for {name} disagrees with the framework's\n  diagnosis: {verdict}"
-    raise DerivationMismatch(_failure(report, x, grad_out, head, _worst_table(mine, auto)))
-
-
-def _failure(report: BackwardReport, x: np.ndarray, grad_out: np.ndarray, head: str,
-             table: str = "") -> str:
-    return (f"{head}\n  at {_where(x, grad_out)}\n  inputs tried: {report.tried()}\n"
-            f"{table}").rstrip()
+        head = str(p)
+    else:
+        bad = ~np.isclose(mine, auto, rtol=rtol, atol=atol, equal_nan=True)
+        if not bad.any():
+            return
+        passes, verdict = _kink(name, x, grad_out, mine, bad)
+        if passes:
+            report.notes.append(verdict)
+            return
+        verdict = verdict or _verdict(name, formula, x, grad_out, out, mine, auto, rtol, atol)
+        head = f"your backward for {name} disagrees with the framework's\n  diagnosis: {verdict}"
+        table = _worst_table(mine, auto)
+    raise DerivationMismatch(f"{head}\n  at {_where(x, grad_out)}\n  inputs tried: "
+                             f"{report.tried()}\n{table}".rstrip())
 
 
 def _noted(report: BackwardReport) -> BackwardReport:
@@ -317,12 +312,10 @@ def compare_backward(fn: Callable | str, formula: Backward, x: np.ndarray,
 def check_backward(fn: Callable | str, formula: Backward, *, low: float | None = None,
                    high: float | None = None, max_examples: int = 50, rtol: float = 1e-6,
                    atol: float = 1e-9) -> BackwardReport:
-    """Check a student's backward formula against the framework's op over hypothesis inputs
-    (shapes up to 3-D) from the op's domain (log and sqrt: x in [0.1, 4]; relu and abs: the
-    kink x = 0 left out and checked on its own; others: x in [-4, 4]; low and high override),
-    with random output gradients. Raises DerivationMismatch for the simplest failing input
-    hypothesis can find, or StudentCodeError when the formula raises; returns a report of the
-    inputs tried."""
+    """Check a student's backward formula against the framework's op on hypothesis inputs
+    (shapes up to 3-D, random output gradients) from the op's domain (see _DOMAINS; low and
+    high override its range), then at its kink if it has one. Raises DerivationMismatch for
+    the simplest failing input, StudentCodeError when the formula raises; returns a report."""
     name = _method_name(fn)
     domain = _DOMAINS.get(name, Domain())
     domain = dataclasses.replace(domain, low=domain.low if low is None else low,
