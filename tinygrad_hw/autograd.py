@@ -47,12 +47,15 @@ def is_grad_enabled() -> bool:
 
 
 class AnomalyError(RuntimeError, FloatingPointError):
-    """An op produced NaN or inf while `detect_anomaly()` was active."""
+    """An op's forward or backward output held NaN or inf while `detect_anomaly()` was
+    active; the message says whether the op produced it or an input already held it."""
 
 
 @contextlib.contextmanager
 def detect_anomaly() -> Iterator[None]:
-    """Raise AnomalyError at the first op whose forward or backward output holds NaN/inf."""
+    """Raise AnomalyError at the first op whose forward or backward output holds NaN/inf,
+    telling whether the op produced it or it was already in an input (named: its `name`,
+    "data", or the op that made it)."""
     prev = _state["anomaly"]
     _state["anomaly"] = True
     try:
@@ -65,19 +68,42 @@ def is_anomaly_enabled() -> bool:
     return _state["anomaly"]
 
 
-def _check_finite(op: Op, phase: str, inputs: Sequence[Any], outputs: Sequence[Any]) -> None:
+def _check_finite(op: Op, phase: str, inputs: Sequence[Any], outputs: Sequence[Any],
+                  grad_out: Any = None) -> None:
     for i, arr in enumerate(outputs):
-        if arr is None:
+        kind = None if arr is None else _nonfinite(arr)
+        if kind is None:
             continue
-        arr = np.asarray(getattr(arr, "_data", arr))
-        if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
-            kind = "NaN" if np.isnan(arr).any() else "inf"
-            shapes = ", ".join(str(tuple(np.shape(getattr(t, "_data", t)))) for t in inputs)
-            which = "its output" if phase == "forward" else f"the gradient for input {i}"
-            raise AnomalyError(
-                f"{phase} of {op.label()} produced {kind} in {which} "
-                f"(input shapes: {shapes})"
-            )
+        which = "its output" if phase == "forward" else f"the gradient for input {i}"
+        shapes = ", ".join(str(tuple(np.shape(getattr(t, "_data", t)))) for t in inputs)
+        source = _nonfinite_source(inputs, grad_out)
+        if source is None:
+            raise AnomalyError(f"{phase} of {op.label()} produced {kind} in {which} "
+                               f"(input shapes: {shapes})")
+        raise AnomalyError(f"{phase} of {op.label()}: {kind} in {which}, but {source}, so "
+                           f"{type(op).__name__} did not produce it (input shapes: {shapes})")
+
+
+def _nonfinite(x: Any) -> str | None:
+    """"NaN" or "inf" if the float array (or Tensor) x holds one, else None."""
+    arr = np.asarray(getattr(x, "_data", x))
+    if arr.dtype.kind not in "fc" or np.isfinite(arr).all():
+        return None
+    return "NaN" if np.isnan(arr).any() else "inf"
+
+
+def _nonfinite_source(inputs: Sequence[Any], grad_out: Any) -> str | None:
+    """Which NaN/inf came in with the op's inputs (or incoming gradient), named."""
+    if grad_out is not None and (kind := _nonfinite(grad_out)):
+        return f"the incoming gradient already holds {kind}"
+    for j, t in enumerate(inputs):
+        if kind := _nonfinite(t):
+            name = getattr(t, "name", None)
+            op = getattr(t, "_op", None)
+            what = (repr(name) if name else "data" if op is None else
+                    f"the output of {op.label()}, made while detect_anomaly() was off")
+            return f"input {j} ({what}) already holds {kind}"
+    return None
 
 
 # --------------------------------------------------------------------------- ops
@@ -237,7 +263,7 @@ def vjp(
                 _deliver(node, g, target_ids, found)
             in_grads = node._op.backward(g, node, *node._inputs)
             if anomaly:
-                _check_finite(node._op, "backward", node._inputs, in_grads)
+                _check_finite(node._op, "backward", node._inputs, in_grads, g)
             for t, ig in zip(node._inputs, in_grads):
                 if ig is None or not t._rg:
                     continue
