@@ -164,3 +164,8 @@ def test_use_backward_names_a_bad_return_and_a_raising_formula():
     with use_backward(tg.sigmoid, lambda g, out, x: g @ np.ones((3, 3))):
         with pytest.raises(StudentCodeError, match=r"sigmoid raised ValueError.*\n  at x = "):
             tg.sigmoid(x).sum().backward()
+
+
+def test_a_return_value_that_is_not_numbers_is_named():
+    with pytest.raises(DerivationMismatch, match="returned a dict, not an array of numbers"):
+        check_backward(tg.sigmoid, lambda g, out, x: {"grad": g})

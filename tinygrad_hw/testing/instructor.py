@@ -129,7 +129,11 @@ def _as_gradient(name: str, g: Any, shape: tuple[int, ...]) -> np.ndarray:
     if g is None:
         raise _Problem(f"your backward for {name} returned None (a missing `return`?); it must "
                        f"return the gradient for x, an array of x's shape {shape}")
-    g = np.asarray(getattr(g, "_data", g), dtype=np.float64)
+    try:
+        g = np.asarray(getattr(g, "_data", g), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _Problem(f"your backward for {name} returned a {type(g).__name__}, not an array "
+                       f"of numbers") from None
     if g.shape != shape:
         hint = " (the transpose?)" if g.shape == shape[::-1] and g.ndim > 1 else ""
         raise _Problem(f"wrong shape: your backward for {name} returned shape {g.shape}{hint}, "
