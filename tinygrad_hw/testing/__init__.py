@@ -1,14 +1,15 @@
 """Tools for checking gradients: finite-difference gradcheck and gradgradcheck, autodiff
-against hand derivations (assert_grad_close), instructor mode for student backward formulas,
-and hypothesis strategies."""
+against hand derivations (assert_grad_close, and check_backprop for BP1-BP4 layer by layer),
+instructor mode for student backward formulas, and hypothesis strategies."""
 
 from . import strategies
+from .backprop import check_backprop
 from .derivation import DerivationMismatch, assert_grad_close, autodiff_gradients, diagnose
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .instructor import check_backward, compare_backward, use_backward
 
 __all__ = [
     "DerivationMismatch", "GradcheckError", "assert_grad_close", "autodiff_gradients",
-    "check_backward", "compare_backward", "diagnose", "gradcheck", "gradgradcheck",
-    "strategies", "use_backward",
+    "check_backprop", "check_backward", "compare_backward", "diagnose", "gradcheck",
+    "gradgradcheck", "strategies", "use_backward",
 ]
