@@ -20,6 +20,7 @@ from .ops.elementwise import (
     Exp,
     Log,
     Maximum,
+    Minimum,
     Mul,
     Neg,
     Pow,
@@ -28,12 +29,13 @@ from .ops.elementwise import (
     Where,
 )
 from .ops.linalg import MatMul
-from .ops.reduce import LogSoftmax, LogSumExp, Max, Sum, normalize_axis
+from .ops.reduce import LogSoftmax, LogSumExp, Max, Min, Sum, check_axis, normalize_axis
 from .ops.shape import Expand, GetItem, Reshape, Transpose
 
 _ADD, _SUB, _MUL, _DIV, _POW, _NEG = Add(), Sub(), Mul(), Div(), Pow(), Neg()
 _EXP, _LOG, _SQRT, _ABS, _MATMUL, _WHERE = Exp(), Log(), Sqrt(), Abs(), MatMul(), Where()
-_SIGMOID, _TANH, _RELU, _SOFTPLUS, _MAXIMUM = Sigmoid(), Tanh(), Relu(), Softplus(), Maximum()
+_SIGMOID, _TANH, _RELU, _SOFTPLUS = Sigmoid(), Tanh(), Relu(), Softplus()
+_MAXIMUM, _MINIMUM = Maximum(), Minimum()
 
 
 def _shape_arg(shape: tuple) -> tuple[int, ...]:
@@ -253,17 +255,34 @@ class Tensor:
         self._mod = _state["epoch"]
         return self
 
+    def _inplace(self, result: Tensor) -> Tensor:
+        """`self op= other`, given `result = self op other`. A leaf that requires grad is
+        updated in place (allowed under no_grad only, as in PyTorch). A tensor on a graph, or
+        a result that needs a graph, rebinds the name to the recorded out-of-place result
+        (`a += b` becomes `a = a + b`), keeping self's dtype. Otherwise the value is
+        replaced in place and the tensor keeps its identity, as a numpy array would."""
+        if not np.can_cast(result.dtype, self.dtype, "same_kind"):
+            raise TypeError(
+                f"in-place operator: the result has dtype {result.dtype}, which cannot be "
+                f"stored in this tensor's dtype {self.dtype} (write `x = x + y` instead)"
+            )
+        if self._op is None and (self._rg or not result._rg):
+            return self._assign(result._data)
+        out = result if result.dtype == self.dtype else result.astype(self.dtype)
+        out.name = self.name
+        return out
+
     def __iadd__(self, other: Any) -> Tensor:
-        return self._assign((self + other)._data)
+        return self._inplace(self + other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._assign((self - other)._data)
+        return self._inplace(self - other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._assign((self * other)._data)
+        return self._inplace(self * other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._assign((self / other)._data)
+        return self._inplace(self / other)
 
     def __setitem__(self, index: Any, value: Any) -> None:
         raise TypeError(
@@ -385,7 +404,7 @@ class Tensor:
         return apply(_MAXIMUM, self, self._lift(other))
 
     def minimum(self, other: Any) -> Tensor:
-        return -apply(_MAXIMUM, -self, -self._lift(other))
+        return apply(_MINIMUM, self, self._lift(other))
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """self where condition else other (torch.Tensor.where)."""
@@ -393,20 +412,27 @@ class Tensor:
         return apply(_WHERE, cond, self, self._lift(other))
 
     def astype(self, dtype: Any) -> Tensor:
-        return self if np.dtype(dtype) == self.dtype else apply(Cast(dtype), self)
+        """The value in another dtype. Casting to an integer or bool dtype cuts the graph
+        (the result does not require grad), as in PyTorch."""
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype.kind != "f":
+            return Tensor._make(self._data.astype(dtype))
+        return apply(Cast(dtype), self)
 
     # ----------------------------------------------------------------- reductions
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return apply(Sum(normalize_axis(axis, self.ndim), keepdims), self)
+        return apply(Sum(normalize_axis(axis, self.ndim, "sum"), keepdims), self)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return apply(Max(normalize_axis(axis, self.ndim), keepdims), self)
+        return apply(Max(normalize_axis(axis, self.ndim, "max"), keepdims), self)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return -(-self).max(axis, keepdims)
+        return apply(Min(normalize_axis(axis, self.ndim, "min"), keepdims), self)
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return apply(LogSumExp(normalize_axis(axis, self.ndim), keepdims), self)
+        return apply(LogSumExp(normalize_axis(axis, self.ndim, "logsumexp"), keepdims), self)
 
     def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return C.mean(self, axis, keepdims)
@@ -415,17 +441,19 @@ class Tensor:
         return C.var(self, axis, keepdims, ddof)
 
     def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return self.var(axis, keepdims, ddof).sqrt()
+        return C.std(self, axis, keepdims, ddof)
 
     def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Indices of the maxima (an int64 tensor without grad), e.g. predicted classes."""
-        return Tensor._make(np.argmax(self._data, axis=axis, keepdims=keepdims))
+        return C.arg_reduce(np.argmax, self, axis, keepdims)
 
     def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
-        return Tensor._make(np.argmin(self._data, axis=axis, keepdims=keepdims))
+        return C.arg_reduce(np.argmin, self, axis, keepdims)
 
     def clip(self, low: Any = None, high: Any = None) -> Tensor:
         """Values limited to [low, high]; the gradient is 0 where a bound is active."""
+        if low is None and high is None:
+            raise ValueError("clip: give at least one of the bounds low and high")
         out = self
         if low is not None:
             out = out.where(out >= low, low)
@@ -434,10 +462,10 @@ class Tensor:
         return out
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        return apply(LogSoftmax(normalize_axis(axis, self.ndim)), self)
+        return apply(LogSoftmax(normalize_axis(axis, self.ndim, "log_softmax")), self)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        return self.log_softmax(axis).exp()
+        return apply(LogSoftmax(normalize_axis(axis, self.ndim, "softmax")), self).exp()
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -445,16 +473,20 @@ class Tensor:
 
     def transpose(self, *axes: Any) -> Tensor:
         axes = _shape_arg(axes) if axes else tuple(range(self.ndim))[::-1]
-        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+        axes = tuple(check_axis(a, self.ndim, "transpose") for a in axes)
+        if sorted(axes) != list(range(self.ndim)):
             raise ValueError(
                 f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of a "
                 f"tensor of shape {self.shape}"
             )
-        return apply(Transpose(tuple(a % self.ndim for a in axes)), self)
+        return apply(Transpose(axes), self)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        a, b = (check_axis(n, self.ndim, "swapaxes") for n in (axis1, axis2))
+        if self.ndim == 0:
+            return self
         axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        axes[a], axes[b] = axes[b], axes[a]
         return self.transpose(*axes)
 
     def expand(self, *shape: Any) -> Tensor:

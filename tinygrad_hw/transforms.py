@@ -74,9 +74,21 @@ def _call(f: Callable, args: tuple, nums: tuple[int, ...], kwargs: dict):
     if isinstance(out, (list, tuple, dict)):
         raise TypeError(f"f must return one Tensor, not a {type(out).__name__}; stack the "
                         f"outputs with tg.stack or tg.concatenate")
-    if not isinstance(out, Tensor):
-        out = as_tensor(out)
-    return out, variables
+    return _floating(out), variables
+
+
+def _floating(out: Any) -> Tensor:
+    """f's output as a Tensor; only a floating-point value has a derivative."""
+    kind = np.asarray(getattr(out, "_data", out)).dtype.kind
+    if isinstance(out, (bool, np.bool_, int, np.integer)) or kind not in "f":
+        what = f"{type(out).__name__} {out!r}"
+        if isinstance(out, (Tensor, np.ndarray)):
+            what = f"a {type(out).__name__} of dtype {out.dtype}"
+        raise TypeError(
+            f"f must return a floating-point Tensor to be differentiated, but it returned "
+            f"{what}; a comparison, np.allclose or an integer result has no gradient"
+        )
+    return out if isinstance(out, Tensor) else as_tensor(out)
 
 
 def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0) -> Callable:

@@ -3,6 +3,7 @@ helpers built on reshape, and concatenate/stack on lists of tensors."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -13,48 +14,90 @@ from ..autograd import apply
 
 if TYPE_CHECKING:  # the class is bound in autograd only once tensor.py has loaded
     from ..tensor import Tensor
-from .reduce import normalize_axis
+from .reduce import check_axis, normalize_axis
 from .shape import Concatenate
 
 
+def _count(x: Tensor, total: Tensor) -> int:
+    """How many elements of x went into each element of the reduction `total`."""
+    return x.size // max(total.size, 1)
+
+
 def mean(x: Tensor, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """sum(x) / n over the reduced axes; integer tensors give float64, as numpy."""
+    """sum(x) / n over the reduced axes; integer tensors give float64, as numpy. The mean of
+    nothing is NaN, without a warning (as PyTorch)."""
     if x.dtype.kind != "f":
         x = x.astype(np.float64)
-    total = x.sum(axis, keepdims)
-    return total / (x.size // max(total.size, 1))
+    total = x.sum(normalize_axis(axis, x.ndim, "mean"), keepdims)
+    n = _count(x, total)
+    if n:
+        return total / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / n
 
 
-def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """mean((x - mean x)^2) over axis, divided by n - ddof instead of n when ddof is given."""
+def var(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0,
+        name: str = "var") -> Tensor:
+    """mean((x - mean x)^2) over axis, divided by n - ddof instead of n when ddof is given.
+    With ddof >= n the divisor is 0, so the result is inf (or NaN), as in numpy, with a
+    RuntimeWarning; it is never negative."""
+    axis = normalize_axis(axis, x.ndim, name)
     centered = x - mean(x, axis, keepdims=True)
     total = (centered * centered).sum(axis, keepdims)
-    return total / (x.size // max(total.size, 1) - ddof)
+    dof = _count(x, total) - ddof
+    if dof > 0:
+        return total / dof
+    warnings.warn(f"{name}: ddof={ddof} leaves {dof} degrees of freedom; the result is inf or NaN",
+                  RuntimeWarning, stacklevel=3)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / 0
+
+
+def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """sqrt(var). Where the spread is 0 the gradient is 0 (PyTorch), not 0 * inf = NaN: the
+    square root only sees those entries through a where, replaced by 1."""
+    v = var(x, axis, keepdims, ddof, "std")
+    is_0 = v._data == 0
+    if not is_0.any():
+        return v.sqrt()
+    mask = autograd.const(~is_0)
+    return v.where(mask, 1).sqrt().where(mask, 0)
+
+
+def arg_reduce(fn: Any, x: Tensor, axis: int | None, keepdims: bool) -> Tensor:
+    """argmax/argmin: indices (int64, no grad); a 0-d tensor gives 0 for axis 0 or -1."""
+    if axis is not None:
+        axis = check_axis(axis, x.ndim, fn.__name__)
+        if x.ndim == 0:
+            axis = None
+    return autograd.Tensor._make(np.asarray(fn(x._data, axis=axis, keepdims=keepdims)))
 
 
 def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+    start, end = (check_axis(a, x.ndim, "flatten") for a in (start_axis, end_axis))
     if x.ndim == 0:
         return x.reshape(1)
-    start, end = start_axis % x.ndim, end_axis % x.ndim
     return x.reshape(x.shape[:start] + (-1,) + x.shape[end + 1 :])
 
 
 def squeeze(x: Tensor, axis: Any = None) -> Tensor:
-    axes = normalize_axis(axis, x.ndim)
+    """Drop size-1 axes (all of them, or the given ones, which must have size 1: numpy)."""
+    axes = normalize_axis(axis, x.ndim, "squeeze")
     if axes is None:
         axes = tuple(i for i, n in enumerate(x.shape) if n == 1)
     for a in axes:
         if x.shape[a] != 1:
-            raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
+            raise ValueError(
+                f"squeeze: axis {a} has size {x.shape[a]} (shape {x.shape}); only axes of size "
+                f"1 can be squeezed"
+            )
     return x.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axes))
 
 
 def unsqueeze(x: Tensor, axis: int) -> Tensor:
     """Insert a size-1 axis at `axis` (negative counts from the end of the new shape)."""
-    ndim = x.ndim + 1
-    if not -ndim <= axis < ndim:
-        raise ValueError(f"unsqueeze: axis {axis} is out of range for shape {x.shape}")
-    axis %= ndim
+    of = f"the {x.ndim + 1} dimensions of the result (input shape {x.shape})"
+    axis = check_axis(axis, x.ndim + 1, "unsqueeze", of)
     return x.reshape(x.shape[:axis] + (1,) + x.shape[axis:])
 
 
@@ -63,13 +106,14 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     ndim = ts[0].ndim
     if ndim == 0:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated")
+    axis = check_axis(axis, ndim, "concatenate")
     for t in ts:
         if t.ndim != ndim or any(
-            a != b for i, (a, b) in enumerate(zip(t.shape, ts[0].shape)) if i != axis % ndim
+            a != b for i, (a, b) in enumerate(zip(t.shape, ts[0].shape)) if i != axis
         ):
             shapes = ", ".join(str(u.shape) for u in ts)
             raise ValueError(f"concatenate: shapes {shapes} do not fit along axis {axis}")
-    return apply(Concatenate(normalize_axis(axis, ndim)[0]), *ts)
+    return apply(Concatenate(axis), *ts)
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
@@ -77,7 +121,9 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     if any(t.shape != ts[0].shape for t in ts):
         shapes = ", ".join(str(t.shape) for t in ts)
         raise ValueError(f"stack: all tensors need the same shape, got {shapes}")
-    return concatenate([unsqueeze(t, axis) for t in ts], axis % (ts[0].ndim + 1))
+    of = f"the {ts[0].ndim + 1} dimensions of the result (inputs of shape {ts[0].shape})"
+    axis = check_axis(axis, ts[0].ndim + 1, "stack", of)
+    return concatenate([unsqueeze(t, axis) for t in ts], axis)
 
 
 def _tensors(tensors: Sequence[Any], name: str) -> list[Tensor]:

@@ -57,7 +57,7 @@ class Div(Op):
 
 
 class Pow(Op):
-    """out = x ** y;   d out/dx = y x^(y-1), d out/dy = out ln x (0 where x = 0, as PyTorch)"""
+    """out = x ** y;   d out/dx = y x^(y-1), d out/dy = out ln x"""
 
     __slots__ = ()
 
@@ -65,12 +65,14 @@ class Pow(Op):
         return x**y
 
     def backward(self, grad_out, out, x, y):
-        gx = grad_out * y * x ** (y - 1) if x._rg else None
-        gy = None
-        if y._rg:
-            x_is_0 = const(x._data == 0)
-            safe_x = x.where(~x_is_0, 1)
-            gy = grad_out * out * safe_x.log()
+        gx = gy = None
+        if x._rg:  # y x^(y-1) is 0 where y = 0, also at x = 0 (not 0 * inf)
+            both_0 = (x._data == 0) & (y._data == 0)
+            e = y - 1 if not both_0.any() else (y - 1).where(const(~both_0), 0)
+            gx = grad_out * y * x**e
+        if y._rg:  # 0^y ln 0 is 0 for y >= 0 (PyTorch), -inf for y < 0
+            keep = const((x._data == 0) & (y._data >= 0))
+            gy = grad_out * out * x.where(~keep, 1).log()
         return gx, gy
 
 
@@ -145,6 +147,21 @@ class Maximum(Op):
 
     def backward(self, grad_out, out, x, y):
         to_x = (x._data > y._data) + 0.5 * (x._data == y._data)
+        to_x = const(to_x.astype(grad_out.dtype, copy=False))
+        return (grad_out * to_x if x._rg else None), (grad_out * (1 - to_x) if y._rg else None)
+
+
+class Minimum(Op):
+    """out = min(x, y) elementwise;   the gradient goes to the smaller input, split evenly on
+    ties (as PyTorch)"""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return np.minimum(x, y)
+
+    def backward(self, grad_out, out, x, y):
+        to_x = (x._data < y._data) + 0.5 * (x._data == y._data)
         to_x = const(to_x.astype(grad_out.dtype, copy=False))
         return (grad_out * to_x if x._rg else None), (grad_out * (1 - to_x) if y._rg else None)
 

@@ -1,23 +1,35 @@
 """Reductions: sum, max, logsumexp, and the fused log_softmax (kept fused for numerics)."""
 
 import numpy as np
+from numpy.exceptions import AxisError
 
 from ..autograd import Op, const
 
 
-def normalize_axis(axis, ndim):
-    """None, an int or a tuple of ints (negative allowed) -> None or a sorted tuple."""
+def check_axis(axis, ndim, op="axis", of=None):
+    """One axis (negative allowed) -> its index in [0, ndim). A 0-d tensor accepts 0 and -1,
+    as in PyTorch, and gets 0. Out of range: numpy's AxisError (a ValueError and an
+    IndexError) naming the axis and the number of dimensions (`of` says of what, when the
+    axis counts the dimensions of a result, as in stack and unsqueeze)."""
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{op}: an axis must be an int, not {axis!r}")
+    n = max(ndim, 1)
+    if not -n <= axis < n:
+        of = of or f"a tensor with {ndim} dimension{'' if ndim == 1 else 's'}"
+        raise AxisError(f"{op}: axis {axis} is out of range for {of} (allowed: {-n} to {n - 1})")
+    return int(axis) % n
+
+
+def normalize_axis(axis, ndim, op="axis"):
+    """None, an int or a tuple of ints (negative allowed) -> None or a sorted tuple; on a
+    0-d tensor, axis 0 or -1 reduces over nothing (the empty tuple)."""
     if axis is None:
         return None
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % max(ndim, 1))
+    out = [check_axis(a, ndim, op) for a in axes]
     if len(set(out)) != len(out):
-        raise ValueError(f"repeated axis in {axis}")
-    return tuple(sorted(out))
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out)) if ndim else ()
 
 
 def kept_shape(shape, axes):
@@ -63,6 +75,15 @@ class Max(_Reduce):
         hit = x._data == self._kept(out, x)._data
         share = hit / hit.sum(axis=self.axis, keepdims=True)
         return (self._kept(grad_out, x) * const(share.astype(grad_out.dtype, copy=False)),)
+
+
+class Min(Max):
+    """out = min of x over axis;   d out/dx = 1 at the minimum, split evenly among ties"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return np.min(x, axis=self.axis, keepdims=self.keepdims)
 
 
 def _shifted(x, axis):
