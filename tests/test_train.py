@@ -164,3 +164,99 @@ def test_softmax_regression_on_the_shipped_sample():
                epochs=3, progress=False)
     assert hist.val_accuracy[-1] > 0.72
     assert hist.train_loss[-1] < hist.train_loss[0]
+
+
+# ----------------------------------------------------------------------- bad data
+def _poisoned(X, row, value=np.nan):
+    X = X.copy()
+    X[row, 1] = value
+    return X
+
+
+@pytest.mark.parametrize("value, kind", [(np.nan, "NaN"), (np.inf, "inf")])
+def test_nan_in_a_training_batch_names_the_batch_not_the_learning_rate(tmp_path, value, kind):
+    X, y = blobs()
+    X = _poisoned(X, 20, value)  # no shuffle, batches of 16: row 20 is in the second batch
+    model = nn.Linear(4, 3, rng=0)
+    opt = tg.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TrainingDiverged) as info:
+        fit(model, opt, DataLoader(X, y, 16, shuffle=False), epochs=2, progress=False,
+            checkpoint=tmp_path / "c.npz")
+    msg = str(info.value)
+    assert f"at epoch 1, step 2 of 8: the input batch (index 1 in the epoch) contains {kind}"\
+        in msg
+    assert f"{kind} in X (1 value)" in msg and "learning rate" not in msg
+    assert "no checkpoint was written" in msg
+
+
+def test_nan_in_training_targets_is_named_too():
+    X, _ = blobs()
+    t = np.zeros((len(X), 1))
+    t[3, 0] = np.nan
+    model = nn.Linear(4, 1, rng=0)
+    with pytest.raises(TrainingDiverged, match=r"step 1 of 8: .* contains NaN in y \(1 value\)"):
+        fit(model, tg.optim.SGD(model.parameters(), lr=0.01), DataLoader(X, t, 16, shuffle=False),
+            loss_fn=tg.mse_loss, progress=False)
+
+
+def test_real_divergence_still_suggests_a_smaller_learning_rate():
+    X, y = blobs()
+    model = nn.Linear(4, 1, rng=0)
+    opt = tg.optim.SGD(model.parameters(), lr=1e6)
+    with np.errstate(all="ignore"), pytest.raises(TrainingDiverged) as info:
+        fit(model, opt, DataLoader(X * 1e3, y[:, None] * 1e3, 16), loss_fn=tg.mse_loss,
+            epochs=50, progress=False)
+    assert "Try a smaller learning rate" in str(info.value)
+    assert "input batch" not in str(info.value)
+
+
+def test_nan_in_the_validation_set_stops_fit_and_names_it(tmp_path):
+    model, opt, train = setup()
+    Xv, yv = blobs(n=60, seed=3)
+    val = DataLoader(_poisoned(Xv, 45), yv, 20, shuffle=False)  # the third batch
+    path = tmp_path / "ckpt.npz"
+    with pytest.raises(TrainingDiverged) as info:
+        fit(model, opt, train, val, epochs=3, checkpoint=path, progress=False)
+    msg = str(info.value)
+    assert "validation loss is nan after epoch 1: validation batch 3 of 3 (index 2) contains " \
+        "NaN in X (1 value)" in msg
+    assert "learning rate" not in msg and not path.exists()
+
+
+def test_a_finite_validation_set_with_a_nan_loss_is_not_silent():
+    model, opt, train = setup()
+    Xv, yv = blobs(n=20, seed=3)
+
+    def loss_fn(out, y):  # finite on training batches, inf on the validation set
+        return tg.cross_entropy(out, y) * (np.inf if len(y) == 20 else 1.0)
+
+    with pytest.raises(TrainingDiverged, match="validation loss is inf after epoch 1 although "
+                                               "its data is finite: the model diverged"):
+        fit(model, opt, train, DataLoader(Xv, yv, 20), loss_fn=loss_fn, progress=False)
+
+
+@pytest.mark.parametrize("which", ["training", "validation"])
+@pytest.mark.parametrize("n, batch_size", [(0, 4), (3, 8)])
+def test_a_loader_without_batches_is_a_value_error(which, n, batch_size):
+    X, y = blobs()
+    empty = DataLoader(X[:n], y[:n], batch_size, drop_last=True)
+    model = nn.Linear(4, 3, rng=0)
+    loaders = (empty, None) if which == "training" else (DataLoader(X, y, 16), empty)
+    with pytest.raises(ValueError, match=f"fit: the {which} loader yields no batch "
+                                         rf"\({n} examples, batch_size={batch_size}, "
+                                         "drop_last=True"):
+        fit(model, tg.optim.SGD(model.parameters(), lr=0.1), *loaders, progress=False)
+
+
+def test_a_loader_without_len_and_without_batches_is_a_value_error():
+    model = nn.Linear(4, 3, rng=0)
+
+    class NoBatches:
+        def __len__(self):
+            return 1  # claims a batch but yields none
+
+        def __iter__(self):
+            return iter(())
+
+    with pytest.raises(ValueError, match="the training loader yielded no batch in epoch 1"):
+        fit(model, tg.optim.SGD(model.parameters(), lr=0.1), NoBatches(), progress=False)

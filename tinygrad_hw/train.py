@@ -19,9 +19,13 @@ from .metrics import accuracy
 from .nn.functional import cross_entropy
 from .tensor import Tensor
 
+_FIX_DATA = "Fix the data: np.isfinite(X) shows where the bad values are."
+
 
 class TrainingDiverged(RuntimeError, FloatingPointError):
-    """The training loss became NaN or inf; the message names the epoch and step."""
+    """The training or validation loss became NaN or inf. The message names the epoch and
+    step (or the validation batch) and the cause: NaN/inf in that input batch, or, when the
+    data is finite, divergence."""
 
 
 @dataclass
@@ -49,28 +53,98 @@ class History:
         return cls(**{f.name: plain(np.asarray(d[f.name])) for f in fields(cls)})
 
 
-def _loss_value(loss: Tensor, epoch: int, step: int, n_steps: int, checkpoint: Any) -> float:
+def _loss_value(loss: Tensor, xb: Any, yb: Any, epoch: int, step: int, n_steps: int,
+                checkpoint: Any) -> float:
     value = loss.item()
-    if not math.isfinite(value):
-        kept = (f"the last good checkpoint ({checkpoint}) was kept" if checkpoint and
-                os.path.exists(checkpoint) else "no checkpoint was written")
-        raise TrainingDiverged(
-            f"training loss became {value} at epoch {epoch}, step {step} of {n_steps}; "
-            f"training stopped and {kept}. Try a smaller learning rate."
-        )
+    if not math.isfinite(value):  # only now look at the batch: no cost on finite steps
+        where = f"training loss became {value} at epoch {epoch}, step {step} of {n_steps}"
+        stopped = f"training stopped and {_kept(checkpoint)}"
+        bad = _bad_batch(xb, yb)
+        if bad:
+            raise TrainingDiverged(f"{where}: the input batch (index {step - 1} in the epoch) "
+                                   f"{bad}; {stopped}. {_FIX_DATA}")
+        raise TrainingDiverged(f"{where}; {stopped}. Try a smaller learning rate.")
     return value
+
+
+def _kept(checkpoint: Any) -> str:
+    return (f"the last good checkpoint ({checkpoint}) was kept" if checkpoint and
+            os.path.exists(checkpoint) else "no checkpoint was written")
+
+
+def _bad_batch(xb: Any, yb: Any) -> str | None:
+    """What is wrong with a batch: "is empty", "contains NaN in X (3 values)", ... or None."""
+    if len(yb) == 0:
+        return "is empty (0 examples)"
+    found = []
+    for name, part in (("X", xb), ("y", yb)):
+        arr = part.numpy() if isinstance(part, Tensor) else np.asarray(part)
+        if arr.dtype.kind not in "fc":
+            continue
+        for kind, count in (("NaN", np.isnan(arr).sum()), ("inf", np.isinf(arr).sum())):
+            if count:
+                found.append(f"{kind} in {name} ({count} value{'s' if count > 1 else ''})")
+    return "contains " + ", ".join(found) if found else None
 
 
 def evaluate(model: Callable, loader: Iterable, loss_fn: Callable = cross_entropy):
     """(mean loss, accuracy) of `model` over every batch of `loader`, without recording."""
-    total, correct, count = 0.0, 0.0, 0
+    loss, acc, _ = _evaluate(model, loader, loss_fn)
+    return loss, acc
+
+
+def _evaluate(model: Callable, loader: Iterable, loss_fn: Callable):
+    """(mean loss, accuracy, the first batch whose loss is NaN/inf: (index, its data) or None);
+    batches of 0 examples count for nothing."""
+    total, correct, count, first_bad = 0.0, 0.0, 0, None
     with no_grad():
-        for xb, yb in loader:
+        for i, (xb, yb) in enumerate(loader):
+            if len(yb) == 0:
+                continue
             out = model(Tensor(xb))
-            total += loss_fn(out, yb).item() * len(yb)
+            value = loss_fn(out, yb).item()
+            if first_bad is None and not math.isfinite(value):
+                first_bad = (i, xb, yb)
+            total += value * len(yb)
             correct += accuracy(out, yb) * len(yb)
             count += len(yb)
-    return (total / count, correct / count) if count else (float("nan"), float("nan"))
+    nan = float("nan")
+    return (total / count, correct / count, first_bad) if count else (nan, nan, None)
+
+
+def _validate(model: Any, loader: Iterable | None, loss_fn: Callable, epoch: int,
+              checkpoint: Any):
+    """evaluate() (NaNs without a loader), raising TrainingDiverged when the validation loss
+    is NaN/inf: a NaN must neither pass silently nor take part in choosing the best epoch."""
+    if loader is None:
+        return float("nan"), float("nan")
+    loss, acc, first_bad = _evaluate(model, loader, loss_fn)
+    if math.isfinite(loss):
+        return loss, acc
+    where = f"validation loss is {loss} after epoch {epoch}"
+    stopped = f"training stopped and {_kept(checkpoint)}"
+    bad = first_bad and _bad_batch(first_bad[1], first_bad[2])
+    if bad:
+        n = len(loader) if hasattr(loader, "__len__") else "?"
+        raise TrainingDiverged(f"{where}: validation batch {first_bad[0] + 1} of {n} (index "
+                               f"{first_bad[0]}) {bad}; {stopped}. {_FIX_DATA}")
+    raise TrainingDiverged(f"{where} although its data is finite: the model diverged; "
+                           f"{stopped}. Try a smaller learning rate.")
+
+
+def _check_batches(**loaders: Any) -> None:
+    """Refuse a loader that yields no batch (len() 0) before training starts."""
+    for which, loader in loaders.items():
+        if loader is None or not hasattr(loader, "__len__") or len(loader) > 0:
+            continue
+        X, size = getattr(loader, "X", None), getattr(loader, "batch_size", None)
+        if X is None or size is None:
+            raise ValueError(f"fit: the {which} loader yields no batch (its len() is 0)")
+        why = ("its data is empty" if len(X) == 0 else "drop_last=True drops the only, "
+               "incomplete batch (use a smaller batch_size or drop_last=False)")
+        raise ValueError(f"fit: the {which} loader yields no batch ({len(X)} examples, "
+                         f"batch_size={size}, drop_last={getattr(loader, 'drop_last', False)}): "
+                         f"{why}")
 
 
 def _set_mode(model: Any, training: bool) -> None:
@@ -90,7 +164,7 @@ def _train_epoch(model, optimizer, loader, loss_fn, regularizer, epoch, bar, che
         out = model(Tensor(xb))
         data_loss = loss_fn(out, yb)
         loss = data_loss if regularizer is None else data_loss + regularizer(model)
-        value = _loss_value(loss, epoch, step, n_steps, checkpoint)
+        value = _loss_value(loss, xb, yb, epoch, step, n_steps, checkpoint)
         loss.backward()
         optimizer.step()
         hist.step_loss.append(value)
@@ -99,6 +173,8 @@ def _train_epoch(model, optimizer, loader, loss_fn, regularizer, epoch, bar, che
         count += len(yb)
         bar.update(1)
         bar.set_postfix(epoch=epoch, loss=f"{value:.4f}")
+    if count == 0:
+        raise ValueError(f"fit: the training loader yielded no batch in epoch {epoch}")
     return total / count, correct / count
 
 
@@ -126,10 +202,13 @@ def fit(
     without a val_loader) has not improved by more than `min_delta` for that many epochs, and
     the best weights are restored. With `checkpoint`, everything needed to continue is saved
     atomically after every epoch; `resume=True` continues from it with the same results an
-    uninterrupted run gives (the loaders must shuffle by seed and epoch). A NaN/inf loss
-    raises TrainingDiverged naming the epoch and step; the last good checkpoint stays.
+    uninterrupted run gives (the loaders must shuffle by seed and epoch). A NaN/inf training
+    or validation loss raises TrainingDiverged naming the epoch and step (or validation
+    batch) and whether that batch holds NaN/inf; the last good checkpoint stays. A loader
+    that yields no batch raises ValueError.
     progress: a tqdm bar (None: only on a terminal). lr_schedule(epoch) -> the learning rate
     of that epoch (epochs count from 1), e.g. tg.train.linear_decay(0.5, epochs)."""
+    _check_batches(training=train_loader, validation=val_loader)
     hist, best, start = History(), _Best(), 1
     if resume and checkpoint and os.path.exists(checkpoint):
         start, hist, best = _restore(checkpoint, model, optimizer)
@@ -145,8 +224,7 @@ def fit(
             tr_loss, tr_acc = _train_epoch(model, optimizer, train_loader, loss_fn, regularizer,
                                            epoch, bar, checkpoint, hist)
             _set_mode(model, False)
-            va_loss, va_acc = (evaluate(model, val_loader, loss_fn) if val_loader is not None
-                               else (float("nan"), float("nan")))
+            va_loss, va_acc = _validate(model, val_loader, loss_fn, epoch, checkpoint)
             _record(hist, epoch, tr_loss, tr_acc, va_loss, va_acc, time.perf_counter() - began)
             monitored = tr_loss if val_loader is None else va_loss
             stop = best.update(monitored, epoch, model, min_delta, patience)
