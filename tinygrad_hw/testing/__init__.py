@@ -6,10 +6,16 @@ from . import strategies
 from .backprop import check_backprop
 from .derivation import DerivationMismatch, assert_grad_close, autodiff_gradients, diagnose
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from .instructor import check_backward, compare_backward, use_backward
+from .instructor import (
+    BackwardReport,
+    StudentCodeError,
+    check_backward,
+    compare_backward,
+    use_backward,
+)
 
 __all__ = [
-    "DerivationMismatch", "GradcheckError", "assert_grad_close", "autodiff_gradients",
+    "BackwardReport", "DerivationMismatch", "StudentCodeError", "GradcheckError", "assert_grad_close", "autodiff_gradients",
     "check_backprop", "check_backward", "compare_backward", "diagnose", "gradcheck",
     "gradgradcheck", "strategies", "use_backward",
 ]
