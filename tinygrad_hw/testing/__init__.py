@@ -15,7 +15,7 @@ from .instructor import (
 )
 
 __all__ = [
-    "BackwardReport", "DerivationMismatch", "StudentCodeError", "GradcheckError", "assert_grad_close", "autodiff_gradients",
-    "check_backprop", "check_backward", "compare_backward", "diagnose", "gradcheck",
-    "gradgradcheck", "strategies", "use_backward",
+    "BackwardReport", "DerivationMismatch", "GradcheckError", "StudentCodeError",
+    "assert_grad_close", "autodiff_gradients", "check_backprop", "check_backward",
+    "compare_backward", "diagnose", "gradcheck", "gradgradcheck", "strategies", "use_backward",
 ]
