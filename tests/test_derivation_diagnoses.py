@@ -59,6 +59,20 @@ def test_a_correct_float32_softmax_gradient_is_accepted(lam):
     assert_grad_close(loss, [W], right)
 
 
+@pytest.mark.parametrize("scale,named", [(1, "missing mean over the N examples"),
+                                         (10, "number of classes (K = 10) instead of examples")])
+def test_float32_count_slips_are_named_despite_their_larger_rounding(scale, named):
+    rng, X, labels = _fashion_like(2)
+    W = (rng.normal(size=(785, 10)) * 0.01).astype(np.float32)
+    z = X @ W
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    summed = X.T @ (p - np.eye(10, dtype=np.float32)[labels])  # no 1/N: 128 x autodiff's
+    message = _message(lambda W: tg.cross_entropy(Tensor(X) @ W, labels), [W],
+                       summed / np.float32(scale))
+    assert named in message
+
+
 def test_a_float32_difference_above_tolerance_is_called_rounding():
     rng, X, labels = _fashion_like(2)
     y = (labels > 4).astype(np.float32)
