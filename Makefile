@@ -30,9 +30,11 @@ sysdeps:
 lint: $(STAMP)
 	$(BIN)/ruff check tinygrad_hw tests models benchmarks scripts
 
+# Speed ratios against hand-written numpy and PyTorch (when installed: pip install -e
+# '.[bench]'), memory, time to 84%; results in runs/bench/results.json. Flags go in
+# BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick --sections steps,op".
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_overhead.py
-	$(BIN)/python benchmarks/bench_softmax_regression.py
+	$(BIN)/python benchmarks/suite.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis

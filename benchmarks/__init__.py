@@ -1,0 +1,1 @@
+"""The benchmark suite (benchmarks/suite.py, `make bench`) and its workloads."""
