@@ -200,23 +200,25 @@ def _build_all(build: Any) -> dict[str, Any]:
     return impls
 
 
-def _check(impls: dict[str, Any], run_once: Any, reference: list[np.ndarray]) -> dict:
-    """The largest |w - w_numpy| after one step of each runnable framework; an impl whose
-    step fails or disagrees beyond TOLERANCE is replaced by its error so it is not timed."""
-    out: dict[str, Any] = {}
-    for fw, impl in impls.items():
+def _checked_impls(build: Any, run_once: Any, reference: list[np.ndarray]):
+    """(impls to time, check): each framework is built twice from the same values; the first
+    takes one step, whose result is compared with numpy's (`reference`): the largest
+    |w - w_numpy| goes in `check`. A framework whose step fails or differs beyond TOLERANCE
+    is not timed: its entry in impls becomes the reason."""
+    checked, impls = _build_all(build), _build_all(build)
+    check: dict[str, Any] = {}
+    for fw, impl in checked.items():
         if fw == wl.NUMPY or isinstance(impl, str):
             continue
         try:
             got = run_once(impl)
         except Exception as err:
-            impls[fw] = out[fw] = f"error: {type(err).__name__}: {err}"
+            impls[fw] = check[fw] = f"error: {type(err).__name__}: {err}"
             continue
-        diff = max(float(np.abs(g - w).max()) for g, w in zip(got, reference))
-        out[fw] = diff
-        if not diff <= TOLERANCE:
-            impls[fw] = f"error: weights differ from numpy by {diff:.3g} after one step"
-    return out
+        check[fw] = max(float(np.abs(g - w).max()) for g, w in zip(got, reference))
+        if not check[fw] <= TOLERANCE:
+            impls[fw] = f"error: differs from numpy by {check[fw]:.3g} after one step"
+    return impls, check
 
 
 def bench_steps(args: argparse.Namespace) -> dict[str, Any]:
@@ -230,12 +232,8 @@ def bench_steps(args: argparse.Namespace) -> dict[str, Any]:
             return impl.weights()
 
         reference = once(wl.build(workload, wl.NUMPY, init))
-        checks = _check(_build_all(lambda fw, w=workload, i=init: wl.build(w, fw, i)), once,
-                        reference)
-        impls = _build_all(lambda fw, w=workload, i=init: wl.build(w, fw, i))
-        for fw, verdict in checks.items():  # an impl that failed the check is not timed
-            if isinstance(verdict, str) or verdict > TOLERANCE:
-                impls[fw] = verdict if isinstance(verdict, str) else "error: differs from numpy"
+        impls, checks = _checked_impls(lambda fw, w=workload, i=init: wl.build(w, fw, i),
+                                       once, reference)
         print(f"  timing {workload.name} ...", file=sys.stderr)
         results[key] = {"name": workload.name, "unit": "seconds per training step",
                         "max_abs_weight_difference_after_one_step": checks,
@@ -252,11 +250,8 @@ def bench_op(args: argparse.Namespace) -> dict[str, Any]:
         impl.step()
         return impl.weights()
 
-    checks = _check(_build_all(lambda fw: wl.chain_impl(fw, args.ops)), once, ref.weights())
-    impls = _build_all(lambda fw: wl.chain_impl(fw, args.ops))
-    for fw, verdict in checks.items():
-        if isinstance(verdict, str) or verdict > TOLERANCE:
-            impls[fw] = verdict if isinstance(verdict, str) else "error: differs from numpy"
+    impls, checks = _checked_impls(lambda fw: wl.chain_impl(fw, args.ops), once,
+                                   ref.weights())
     print(f"  timing the {args.ops}-op elementwise chain ...", file=sys.stderr)
     frameworks = _time_frameworks(impls, lambda i: i.step(), args, args.repeat, args.warmup,
                                   args.number)
@@ -267,7 +262,7 @@ def bench_op(args: argparse.Namespace) -> dict[str, Any]:
             r["seconds_per_call"] = [t / args.ops for t in r["seconds_per_call"]]
     return {"name": f"elementwise op fwd+bwd, (16,) float64, chain of {args.ops}",
             "unit": "seconds per op (forward + backward)",
-            "max_abs_grad_difference_relative": checks, "frameworks": frameworks}
+            "max_abs_grad_difference": checks, "frameworks": frameworks}
 
 
 _DATA: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
@@ -302,12 +297,16 @@ def bench_epoch(args: argparse.Namespace) -> dict[str, Any]:
             idx = order[start:start + wl.BATCH]
             impl.step(X[idx], y[idx])
 
-    for impl in impls.values():  # warm-up: a few batches, including the short last one
-        if not isinstance(impl, str):
+    for fw, impl in impls.items():  # warm-up: a few batches, and the short last one
+        if isinstance(impl, str):
+            continue
+        try:
             epoch(impl, 5)
             rest = len(X) % wl.BATCH
             if rest:
                 impl.step(X[:rest], y[:rest])
+        except Exception as err:  # e.g. a compiled step refusing a new batch size
+            impls[fw] = f"error: {type(err).__name__}: {err}"
     print(f"  timing epochs of {len(X):,} images ...", file=sys.stderr)
     frameworks = _time_frameworks(impls, epoch, args, args.epoch_repeat, 0, 1)
     return {"name": f"softmax regression epoch, {len(X):,} images, batch {wl.BATCH}, SGD",
