@@ -2,7 +2,7 @@
 and PyTorch eager, plus memory over a long run and the time to a target test accuracy.
 
     python benchmarks/suite.py [--quick] [--sections steps,op,epoch,memory,accuracy]
-                               [--threads 1] [--repeat 15] [--json runs/bench/results.json]
+                               [--threads 1] [--repeat 25] [--json runs/bench/results.json]
 
 Sections (all by default; --sections picks some):
   steps     one training step (forward, cross-entropy, backward, SGD) on a random float32
@@ -60,6 +60,7 @@ import argparse  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import subprocess  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -80,14 +81,15 @@ FLAT_SLACK = 64 * 1024  # bytes the peak may grow between the two readings and c
 
 # ----------------------------------------------------------------- settings
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sections", default=",".join(SECTIONS),
                    help=f"comma-separated, from {', '.join(SECTIONS)} (default: all)")
     p.add_argument("--quick", action="store_true",
                    help="a fast run: fewer and shorter blocks, 2 epochs, 2,000 memory steps")
     p.add_argument("--threads", type=int, default=1, help="threads for every library")
     p.add_argument("--repeat", type=int, default=None, help="timed blocks per framework "
-                   "(default 15, quick 5)")
+                   "(default 25, quick 5)")
     p.add_argument("--warmup", type=int, default=None, help="untimed calls per framework "
                    "before timing (default 20, quick 5)")
     p.add_argument("--block-seconds", type=float, default=None,
@@ -114,7 +116,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     args.sections = [s for s in SECTIONS if s in chosen]
     quick = args.quick
-    defaults = {"repeat": (15, 5), "warmup": (20, 5), "block_seconds": (0.05, 0.01),
+    defaults = {"repeat": (25, 5), "warmup": (20, 5), "block_seconds": (0.05, 0.01),
                 "epoch_repeat": (5, 2), "memory_steps": (10_000, 2_000)}
     for name, (full, fast) in defaults.items():
         if getattr(args, name) is None:
@@ -144,8 +146,20 @@ def pin_threads(n: int) -> dict[str, Any]:
     return info
 
 
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent,
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
 def machine() -> dict[str, Any]:
+    changed = _git("status", "--porcelain", "--", "tinygrad_hw")
     return {
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "tinygrad_hw_uncommitted_changes": None if changed is None else bool(changed),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "platform": platform.platform(), "processor": platform.processor() or None,
         "cpus": os.cpu_count(), "python": platform.python_version(),
@@ -484,7 +498,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                                 if hasattr(os, "getloadavg") else None)
     results["seconds"] = time.perf_counter() - began
     m = results["machine"]
-    print(f"## tinygrad_hw benchmarks ({m['date']}, {m['cpus']} CPUs, {args.threads} "
+    dirty = " + uncommitted changes" if m["tinygrad_hw_uncommitted_changes"] else ""
+    print(f"## tinygrad_hw benchmarks ({m['date']}, commit {m['commit']}{dirty}, {m['cpus']} "
+          f"CPUs, {args.threads} "
           f"thread(s), numpy {m['numpy']}, torch {m['torch']}, tg.compile {m['tg.compile']}; "
           f"load average {_load(m['load_average'])} before, {_load(m['load_average_after'])} "
           f"after)\n")
