@@ -148,7 +148,7 @@ def pin_threads(n: int) -> dict[str, Any]:
 
 def _git(*args: str) -> str | None:
     try:
-        done = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent,
+        done = subprocess.run(["git", *args], cwd=Path(__file__).resolve().parent.parent,
                               capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
