@@ -11,7 +11,8 @@ import numpy as np
 
 # grad: record graphs; anomaly: check for NaN/inf; epoch: counts in-place updates, so a
 # backward can tell whether an input changed after an op used it
-_state = {"grad": True, "anomaly": False, "epoch": 0}
+# tape: None, or a list that apply() appends (op, inputs, out) to (tg.compile records with it)
+_state = {"grad": True, "anomaly": False, "epoch": 0, "tape": None}
 
 
 # --------------------------------------------------------------------------- modes
@@ -116,9 +117,11 @@ class ShapeError(ValueError):
 class Op:
     """A primitive: `forward` maps numpy arrays to an array; `backward(grad_out, out, *inputs)`
     maps Tensors to one gradient per input (None where an input needs none), written in
-    Tensor ops so that it can itself be differentiated."""
+    Tensor ops so that it can itself be differentiated. An op with `differentiable = False`
+    (a mask, a comparison) has no derivative and never records a graph."""
 
     __slots__ = ()
+    differentiable = True
 
     def forward(self, *arrays: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -147,6 +150,29 @@ def const(data: Any) -> Tensor:
     return Tensor._make(data)
 
 
+class Mask(Op):
+    """out = fn(*inputs), computed in numpy: masks and weights inside backward rules (x > 0,
+    sign x, where the maximum is). Piecewise constant, so it has no derivative. Being an op,
+    it is recomputed from its inputs whenever a recorded program is replayed (tg.compile)."""
+
+    __slots__ = ("fn",)
+    differentiable = False
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def params(self) -> dict[str, Any]:
+        return {"fn": getattr(self.fn, "__name__", "?")}
+
+    def forward(self, *arrays: np.ndarray) -> np.ndarray:
+        return self.fn(*arrays)
+
+
+def mask(fn: Any, *inputs: Tensor) -> Tensor:
+    """fn(*arrays) of the inputs' values, as a Tensor without grad (see Mask)."""
+    return apply(Mask(fn), *inputs)
+
+
 def apply(op: Op, *inputs: Tensor) -> Tensor:
     """Run `op` forward and, when grad mode is on and an input requires grad, record it."""
     try:
@@ -162,7 +188,9 @@ def apply(op: Op, *inputs: Tensor) -> Tensor:
         shapes = " and ".join(str(t.shape) for t in inputs)
         raise ShapeError(f"{op.label()}: input shapes {shapes}: {e}") from None
     out = Tensor._make(data)
-    if _state["grad"]:
+    if _state["tape"] is not None:
+        _state["tape"].append((op, inputs, out))
+    if _state["grad"] and op.differentiable:
         for t in inputs:
             if t._rg:
                 out._rg = True

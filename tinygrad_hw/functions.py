@@ -18,8 +18,13 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 
 
 def as_tensor(x: Any) -> Tensor:
-    """x itself when it is a Tensor, else a new Tensor (no grad) holding it."""
-    return x if isinstance(x, Tensor) else Tensor(x)
+    """x itself when it is a Tensor; a numpy array is wrapped without a copy (as np.asarray
+    and torch.as_tensor do); anything else becomes a new Tensor (no grad)."""
+    if isinstance(x, Tensor):
+        return x
+    if type(x) is np.ndarray and x.dtype.kind in "biuf":
+        return Tensor._make(x)
+    return Tensor(x)
 
 
 def zeros(*shape: Any, dtype: Any = np.float64, requires_grad: bool = False) -> Tensor:

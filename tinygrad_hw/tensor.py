@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from . import autograd
-from .autograd import _state, apply
+from .autograd import _state, apply, mask
 from .ops import composite as C
 from .ops.activation import Relu, Sigmoid, Softplus, Tanh
 from .ops.elementwise import (
@@ -346,12 +346,16 @@ class Tensor:
         return self
 
     def _compare(self, fn: Any, other: Any) -> Tensor:
-        other = other._data if isinstance(other, Tensor) else other
+        """A bool tensor without grad; an op (a Mask), so tg.compile replays it."""
         try:
-            return Tensor._make(fn(self._data, other))
+            other = self._lift(other)
+        except TypeError:  # None, strings: numpy's answer, as a constant
+            return Tensor._make(np.asarray(fn(self._data, other)))
+        try:
+            return mask(fn, self, other)
         except ValueError as e:
             raise ValueError(
-                f"{fn.__name__}: shapes {self.shape} and {np.shape(other)} do not broadcast: {e}"
+                f"{fn.__name__}: shapes {self.shape} and {other.shape} do not broadcast: {e}"
             ) from None
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -373,7 +377,7 @@ class Tensor:
         return self._compare(np.greater_equal, other)
 
     def __invert__(self) -> Tensor:
-        return Tensor._make(np.invert(self._data))
+        return mask(np.invert, self)
 
     # ----------------------------------------------------------------- elementwise math
     def exp(self) -> Tensor:
@@ -408,8 +412,9 @@ class Tensor:
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """self where condition else other (torch.Tensor.where)."""
-        cond = Tensor._make(np.asarray(getattr(condition, "_data", condition), dtype=bool))
-        return apply(_WHERE, cond, self, self._lift(other))
+        if not (isinstance(condition, Tensor) and condition.dtype == np.bool_):
+            condition = Tensor._make(np.asarray(getattr(condition, "_data", condition), bool))
+        return apply(_WHERE, condition, self, self._lift(other))
 
     def astype(self, dtype: Any) -> Tensor:
         """The value in another dtype. Casting to an integer or bool dtype cuts the graph

@@ -88,7 +88,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
         )
     _check_target_kind(logits, target)
     if target.dtype.kind in "iu":
-        loss = apply(CrossEntropy(_labels(logits, target)), logits)
+        loss = apply(CrossEntropy(), logits, _labels(logits, target))
     else:
         log_probs = logits.log_softmax(axis=-1)
         loss = -(log_probs * _target(logits, target, "cross_entropy")).sum(axis=-1)
@@ -111,8 +111,8 @@ def _check_target_kind(logits: Tensor, target: Tensor) -> None:
         )
 
 
-def _labels(logits: Tensor, labels: Tensor) -> np.ndarray:
-    """The class indices as an int array, after checking their shape and range."""
+def _labels(logits: Tensor, labels: Tensor) -> Tensor:
+    """The class indices, after checking their shape and range (two reductions: cheap)."""
     n_classes = logits.shape[-1]
     if labels.shape != logits.shape[:-1]:
         raise ValueError(
@@ -120,13 +120,13 @@ def _labels(logits: Tensor, labels: Tensor) -> np.ndarray:
             f"logits of shape {logits.shape} (expected {logits.shape[:-1]})"
         )
     y = labels._data
-    bad = (y < 0) | (y >= n_classes)
-    if np.any(bad):
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        bad = y[(y < 0) | (y >= n_classes)].flat[0]
         raise ValueError(
-            f"cross_entropy: target class {np.asarray(y)[bad].flat[0]} is out of range for "
-            f"{n_classes} classes (0..{n_classes - 1})"
+            f"cross_entropy: target class {bad} is out of range for {n_classes} classes "
+            f"(0..{n_classes - 1})"
         )
-    return np.asarray(y, dtype=np.intp)
+    return labels
 
 
 def l2_penalty(params: Any, lam: float) -> Tensor:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..autograd import Op, const
+from ..autograd import Op, mask
 
 
 class Sigmoid(Op):
@@ -42,7 +42,12 @@ class Relu(Op):
         return np.maximum(x, 0)
 
     def backward(self, grad_out, out, x):
-        return (grad_out * const((x._data > 0).astype(grad_out.dtype)),)
+        return (grad_out * mask(_positive, x),)
+
+
+def _positive(x):
+    """1 where x > 0, else 0 (relu's derivative, 0 at the kink as PyTorch)."""
+    return (x > 0).astype(x.dtype)
 
 
 class Softplus(Op):

@@ -57,11 +57,8 @@ def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
     """sqrt(var). Where the spread is 0 the gradient is 0 (PyTorch), not 0 * inf = NaN: the
     square root only sees those entries through a where, replaced by 1."""
     v = var(x, axis, keepdims, ddof, "std")
-    is_0 = v._data == 0
-    if not is_0.any():
-        return v.sqrt()
-    mask = autograd.const(~is_0)
-    return v.where(mask, 1).sqrt().where(mask, 0)
+    spread = autograd.mask(np.not_equal, v, autograd.const(np.zeros((), v.dtype)))
+    return v.where(spread, 1).sqrt().where(spread, 0)
 
 
 def arg_reduce(fn: Any, x: Tensor, axis: int | None, keepdims: bool) -> Tensor:

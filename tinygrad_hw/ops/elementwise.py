@@ -3,7 +3,7 @@ Binary ops broadcast like numpy; the graph walk sums gradients back to each inpu
 
 import numpy as np
 
-from ..autograd import Op, const
+from ..autograd import Op, mask
 
 
 class Add(Op):
@@ -67,13 +67,19 @@ class Pow(Op):
     def backward(self, grad_out, out, x, y):
         gx = gy = None
         if x._rg:  # y x^(y-1) is 0 where y = 0, also at x = 0 (not 0 * inf)
-            both_0 = (x._data == 0) & (y._data == 0)
-            e = y - 1 if not both_0.any() else (y - 1).where(const(~both_0), 0)
-            gx = grad_out * y * x**e
+            gx = grad_out * y * x ** (y - 1).where(mask(_not_both_zero, x, y), 0)
         if y._rg:  # 0^y ln 0 is 0 for y >= 0 (PyTorch), -inf for y < 0
-            keep = const((x._data == 0) & (y._data >= 0))
-            gy = grad_out * out * x.where(~keep, 1).log()
+            gy = grad_out * out * x.where(mask(_log_defined, x, y), 1).log()
         return gx, gy
+
+
+def _not_both_zero(x, y):
+    return (x != 0) | (y != 0)
+
+
+def _log_defined(x, y):
+    """False where x = 0 and y >= 0: there 0^y ln x counts as 0."""
+    return (x != 0) | (y < 0)
 
 
 class Neg(Op):
@@ -133,7 +139,7 @@ class Abs(Op):
         return np.abs(x)
 
     def backward(self, grad_out, out, x):
-        return (grad_out * const(np.sign(x._data)),)
+        return (grad_out * mask(np.sign, x),)
 
 
 class Maximum(Op):
@@ -146,9 +152,13 @@ class Maximum(Op):
         return np.maximum(x, y)
 
     def backward(self, grad_out, out, x, y):
-        to_x = (x._data > y._data) + 0.5 * (x._data == y._data)
-        to_x = const(to_x.astype(grad_out.dtype, copy=False))
+        to_x = mask(_share_of_larger, x, y)
         return (grad_out * to_x if x._rg else None), (grad_out * (1 - to_x) if y._rg else None)
+
+
+def _share_of_larger(x, y):
+    """1 where x > y, 1/2 on ties, else 0 (in x's float dtype)."""
+    return ((x > y) + 0.5 * (x == y)).astype(np.result_type(x, y), copy=False)
 
 
 class Minimum(Op):
@@ -161,8 +171,7 @@ class Minimum(Op):
         return np.minimum(x, y)
 
     def backward(self, grad_out, out, x, y):
-        to_x = (x._data < y._data) + 0.5 * (x._data == y._data)
-        to_x = const(to_x.astype(grad_out.dtype, copy=False))
+        to_x = mask(_share_of_larger, y, x)
         return (grad_out * to_x if x._rg else None), (grad_out * (1 - to_x) if y._rg else None)
 
 

@@ -3,44 +3,61 @@ infinite gradients."""
 
 import numpy as np
 
-from ..autograd import Op, const, is_grad_enabled
+from ..autograd import Op, apply, const, is_grad_enabled
 from .reduce import _shifted
 
 _LOG_FLOOR = -100.0  # PyTorch clamps log(p) at -100 so p = 0 or 1 gives a finite loss
 _EPS = 1e-12
 
 
+def _targets(a, labels):
+    """Index of the labelled class in each row: (n, labels[n]), or the label of one row."""
+    return labels if a.ndim == 1 else (np.arange(len(a)), labels)
+
+
 class CrossEntropy(Op):
     """out_n = ln sum_k e^{x_nk} - x_n,y_n for integer labels y (logits x, classes last);
     d out_n/dx_nk = softmax(x_n)_k - [k = y_n].
-    Fused for speed: one op in place of log_softmax, indexing and negation."""
+    Fused for speed: one op in place of log_softmax, indexing and negation. The forward keeps
+    the softmax it computes, so the first-order backward costs one subtraction."""
 
-    __slots__ = ("labels",)
-
-    def __init__(self, labels: np.ndarray):
-        self.labels = labels
+    __slots__ = ("probs",)
 
     def params(self):
-        return {}  # the labels are data, not a parameter worth printing on a graph
+        return {}
 
-    def forward(self, x):
+    def forward(self, x, labels):
         s, _ = _shifted(x, (x.ndim - 1,))
-        return np.log(np.sum(np.exp(s), axis=-1)) - s[self._targets(s)]
+        e = np.exp(s)
+        total = e.sum(axis=-1, keepdims=True)
+        self.probs = e / total
+        return np.log(total[..., 0]) - s[_targets(s, labels)]
 
-    def _targets(self, a):
-        """Index of the labelled class in each row: (n, labels[n]), or the label of one row."""
-        return self.labels if a.ndim == 1 else (np.arange(len(a)), self.labels)
-
-    def backward(self, grad_out, out, x):
+    def backward(self, grad_out, out, x, labels):
         if is_grad_enabled():  # create_graph: the softmax must stay differentiable
-            one_hot = const(np.eye(x.shape[-1], dtype=x.dtype)[self.labels])
-            return ((x.softmax(axis=-1) - one_hot) * grad_out.unsqueeze(-1),)
-        # the same values in numpy, without recording a graph nobody will use
-        s, _ = _shifted(x._data, (x.ndim - 1,))
-        d = np.exp(s)
-        d /= d.sum(axis=-1, keepdims=True)
-        d[self._targets(d)] -= 1
-        return (const(d) * grad_out.unsqueeze(-1),)
+            one_hot = const(np.eye(x.shape[-1], dtype=x.dtype)[labels._data])
+            return (x.softmax(axis=-1) - one_hot) * grad_out.unsqueeze(-1), None
+        return apply(CrossEntropyGrad(self), grad_out, labels), None
+
+
+class CrossEntropyGrad(Op):
+    """out_nk = (softmax(x_n)_k - [k = y_n]) g_n: CrossEntropy's first-order backward, from
+    the softmax its forward kept. Used without create_graph only, so it has no derivative."""
+
+    __slots__ = ("loss",)
+    differentiable = False
+
+    def __init__(self, loss: CrossEntropy):
+        self.loss = loss
+
+    def params(self):
+        return {}
+
+    def forward(self, grad_out, labels):
+        d = self.loss.probs.copy()
+        d[_targets(d, labels)] -= 1
+        d *= grad_out[..., None]
+        return d
 
 
 class BinaryCrossEntropyWithLogits(Op):

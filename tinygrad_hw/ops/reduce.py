@@ -3,7 +3,7 @@
 import numpy as np
 from numpy.exceptions import AxisError
 
-from ..autograd import Op, const
+from ..autograd import Op, mask
 
 
 def check_axis(axis, ndim, op="axis", of=None):
@@ -72,9 +72,12 @@ class Max(_Reduce):
         return np.max(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, grad_out, out, x):
-        hit = x._data == self._kept(out, x)._data
-        share = hit / hit.sum(axis=self.axis, keepdims=True)
-        return (self._kept(grad_out, x) * const(share.astype(grad_out.dtype, copy=False)),)
+        return (self._kept(grad_out, x) * mask(self._share, x, self._kept(out, x)),)
+
+    def _share(self, x, extreme):
+        """1/k at each of the k entries equal to the extreme, 0 elsewhere."""
+        hit = x == extreme
+        return (hit / hit.sum(axis=self.axis, keepdims=True)).astype(x.dtype, copy=False)
 
 
 class Min(Max):
