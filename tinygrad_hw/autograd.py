@@ -11,8 +11,9 @@ import numpy as np
 
 # grad: record graphs; anomaly: check for NaN/inf; epoch: counts in-place updates, so a
 # backward can tell whether an input changed after an op used it
-# tape: None, or a list that apply() appends (op, inputs, out) to (tg.compile records with it)
-_state = {"grad": True, "anomaly": False, "epoch": 0, "tape": None}
+# tape: None, or a list that apply() appends (op, inputs, out) to, and traced: the ids of the
+# tensors whose values a recording depends on (tg.compile records with both)
+_state = {"grad": True, "anomaly": False, "epoch": 0, "tape": None, "traced": set()}
 
 
 # --------------------------------------------------------------------------- modes
@@ -190,6 +191,7 @@ def apply(op: Op, *inputs: Tensor) -> Tensor:
     out = Tensor._make(data)
     if _state["tape"] is not None:
         _state["tape"].append((op, inputs, out))
+        _state["traced"].add(id(out))
     if _state["grad"] and op.differentiable:
         for t in inputs:
             if t._rg:
@@ -201,6 +203,17 @@ def apply(op: Op, *inputs: Tensor) -> Tensor:
     if _state["anomaly"]:
         _check_finite(op, "forward", inputs, (data,))
     return out
+
+
+def read_while_recording(t: Tensor, what: str) -> None:
+    """Refuse to hand out the value of a traced tensor while a step is being recorded: the
+    recorded program would replay with that value frozen in."""
+    if id(t) in _state["traced"]:
+        raise RuntimeError(
+            f"tg.compile: {what} of a tensor computed inside the compiled step: its value "
+            f"would be frozen into the recording and replayed unchanged. Keep the step in "
+            f"tensor ops, and read values (loss.item()) outside the compiled function"
+        )
 
 
 # --------------------------------------------------------------------------- graph walk

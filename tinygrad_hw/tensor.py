@@ -165,16 +165,24 @@ class Tensor:
         return self.swapaxes(-1, -2)
 
     def numpy(self) -> np.ndarray:
+        if _state["tape"] is not None:
+            autograd.read_while_recording(self, "numpy()")
         return np.array(self._data)
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if _state["tape"] is not None:
+            autograd.read_while_recording(self, "np.asarray()")
         arr = self.data if dtype is None else np.asarray(self._data, dtype=dtype)
         return np.array(arr) if copy else arr
 
     def item(self) -> Any:
+        if _state["tape"] is not None:
+            autograd.read_while_recording(self, "item()")
         return self._data.item()
 
     def tolist(self) -> Any:
+        if _state["tape"] is not None:
+            autograd.read_while_recording(self, "tolist()")
         return np.asarray(self._data).tolist()
 
     def __len__(self) -> int:
@@ -186,6 +194,8 @@ class Tensor:
         return (self[i] for i in range(len(self)))
 
     def __bool__(self) -> bool:
+        if _state["tape"] is not None:
+            autograd.read_while_recording(self, "bool()")
         if self.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous (use .any() "
@@ -194,9 +204,13 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self) -> float:
+        if _state["tape"] is not None:
+            autograd.read_while_recording(self, "float()")
         return float(self.item())
 
     def __int__(self) -> int:
+        if _state["tape"] is not None:
+            autograd.read_while_recording(self, "int()")
         return int(self.item())
 
     def __repr__(self) -> str:
