@@ -245,11 +245,10 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    if not ones:  # only leading axes were added (a bias): one sum, no reshape
+        return grad.sum(axis=tuple(range(lead)))
+    grad = grad.sum(axis=tuple(range(lead)) + ones, keepdims=True)
     return grad if grad.shape == shape else grad.reshape(shape)
 
 

@@ -56,6 +56,10 @@ def _index_arg(index: Any) -> Any:
     return index
 
 
+_new = object.__new__
+_T2 = Transpose((1, 0))
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it for reverse-mode autodiff."""
 
@@ -98,11 +102,16 @@ class Tensor:
         self._mod = 0  # in-place update count when this tensor was last updated in place
         self.name = name
 
-    @classmethod
-    def _make(cls, data: Any) -> Tensor:
-        """Wrap an array without copying or checks (results of ops)."""
-        t = object.__new__(cls)
-        t._init(data)
+    @staticmethod
+    def _make(data: Any) -> Tensor:
+        """Wrap an array without copying or checks (results of ops). _init's fields, set
+        inline: this runs once per op, so its cost is every op's cost."""
+        t = _new(Tensor)
+        t._data = data
+        t.grad = t._op = t.name = None
+        t._rg = t._retain = t._freed = False
+        t._inputs = ()
+        t._epoch = t._mod = 0
         return t
 
     # ----------------------------------------------------------------- value and metadata
@@ -157,12 +166,12 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
-        return self.transpose()
+        return apply(_T2, self) if self._data.ndim == 2 else self.transpose()
 
     @property
     def mT(self) -> Tensor:
         """The last two axes swapped (a batch of matrices transposed)."""
-        return self.swapaxes(-1, -2)
+        return apply(_T2, self) if self._data.ndim == 2 else self.swapaxes(-1, -2)
 
     def numpy(self) -> np.ndarray:
         if _state["tape"] is not None:

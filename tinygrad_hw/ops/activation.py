@@ -13,9 +13,17 @@ class Sigmoid(Op):
     def forward(self, x):
         # with e = e^-|x| <= 1 nothing overflows, and for x < 0 the form e / (1 + e) keeps
         # tiny values: sigmoid(-100) = 3.7e-44, not 0. One exp, so it is fast too.
-        e = np.exp(-np.abs(x))
-        r = 1 / (1 + e)
-        return np.where(x >= 0, r, e * r)
+        if x.ndim == 0:  # numpy gives scalars for 0-d arrays, and out= needs arrays
+            return self.forward(x.reshape(1)).reshape(())
+        if x.dtype.kind != "f":
+            x = x.astype(np.float64)
+        e = np.abs(x)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        r = e + 1
+        np.reciprocal(r, out=r)
+        np.multiply(e, r, out=r, where=x < 0)
+        return r
 
     def backward(self, grad_out, out, x):
         return (grad_out * out * (1 - out),)

@@ -28,10 +28,12 @@ class CrossEntropy(Op):
 
     def forward(self, x, labels):
         s, _ = _shifted(x, (x.ndim - 1,))
-        e = np.exp(s)
-        total = e.sum(axis=-1, keepdims=True)
-        self.probs = e / total
-        return np.log(total[..., 0]) - s[_targets(s, labels)]
+        picked = s[_targets(s, labels)]
+        np.exp(s, out=s)  # s is a fresh array: reuse it for e^s and then the softmax
+        total = s.sum(axis=-1, keepdims=True)
+        s /= total
+        self.probs = s
+        return np.log(total[..., 0]) - picked
 
     def backward(self, grad_out, out, x, labels):
         if is_grad_enabled():  # create_graph: the softmax must stay differentiable

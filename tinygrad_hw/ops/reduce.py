@@ -47,8 +47,12 @@ class _Reduce(Op):
         self.keepdims = keepdims
 
     def _kept(self, t, x):
-        """t (the output or its gradient) reshaped as if keepdims=True."""
-        return t if self.keepdims else t.reshape(kept_shape(x.shape, self.axis))
+        """t (the output or its gradient) reshaped as if keepdims=True, so it broadcasts
+        against x; not needed when only leading axes were reduced (broadcasting adds them)."""
+        axis = self.axis
+        if self.keepdims or axis is None or axis == tuple(range(len(axis))):
+            return t
+        return t.reshape(kept_shape(x.shape, axis))
 
 
 class Sum(_Reduce):
@@ -92,7 +96,8 @@ class Min(Max):
 def _shifted(x, axis):
     """x - max(x) along axis, with the max taken as 0 where it is +-inf (all -inf rows)."""
     m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
     return x - m, m
 
 

@@ -48,6 +48,7 @@ class Domain:
     distinct: bool = False
     min_size: int = 1
     gap: float = 1e-3
+    min_spread: float = 0.0  # std: values this far apart, so the spread is not 0 by underflow
 
     def describe(self) -> str:
         kink = "" if self.kink is None else f" except near the kink x = {self.kink:g}"
@@ -61,7 +62,10 @@ class Domain:
         if self.kink is not None:
             floats = st.one_of(_floats(self.low, min(self.high, self.kink - self.gap)),
                                _floats(max(self.low, self.kink + self.gap), self.high))
-        return hnp.arrays(np.float64, shapes, elements=floats, unique=self.distinct)
+        arrays = hnp.arrays(np.float64, shapes, elements=floats, unique=self.distinct)
+        if self.min_spread:
+            arrays = arrays.filter(lambda a: np.ptp(a) > self.min_spread)
+        return arrays
 
 
 # an op missing here is checked on Domain(): x in [-4, 4]
@@ -72,7 +76,7 @@ _DOMAINS = {
     "abs": Domain(kink=0.0, one_sided=(-1.0, 1.0)),
     "max": Domain(distinct=True),  # a tie splits the gradient among the maxima
     "min": Domain(distinct=True),
-    "std": Domain(distinct=True, min_size=2),  # std = 0 has no derivative
+    "std": Domain(distinct=True, min_size=2, min_spread=1e-3),  # std = 0: no derivative
 }
 
 
