@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import no_grad
+from .autograd import _state, no_grad
 from .nn.module import StateDictError
 from .tensor import Tensor
 
@@ -64,11 +64,15 @@ class Optimizer:
     def __init__(self, params: Any) -> None:
         self.params: list[Tensor] = _check_params(params, type(self).__name__)
         self.state: dict[int, dict[str, np.ndarray]] = {}
+        self._index: dict[int, int] = {}  # id(param) -> its position in self.params
+        self._owned: dict[int, np.ndarray] = {}  # position -> the value array it updates in place
+        self._work: dict[tuple[int, int], np.ndarray] = {}  # scratch arrays (not state)
 
     def _validate(self, hyper: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def _update(self, i: int, w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _update(self, i: int, w: np.ndarray, g: np.ndarray) -> None:
+        """Update w (parameter i's value, which this optimizer owns) in place from g."""
         raise NotImplementedError
 
     def zero_grad(self) -> None:
@@ -78,18 +82,55 @@ class Optimizer:
 
     def step(self) -> None:
         """One update of every parameter that has a .grad (others are skipped, their state
-        untouched). Pure numpy on the values: no graph is recorded."""
-        with no_grad():
-            for i, p in enumerate(self.params):
-                if p.grad is None:
-                    continue
-                g = np.asarray(getattr(p.grad, "_data", p.grad), dtype=p.dtype)
-                if g.shape != p.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}: params[{i}] has shape {p.shape} but its .grad "
-                        f"has shape {g.shape}"
-                    )
-                p._assign(self._update(i, p._data, g))
+        untouched). Pure numpy on the values: no graph is recorded. While tg.compile records
+        a step, the update is noted on its tape as ("step", optimizer, params, grads), so that
+        replays run the same update (`update_arrays`) on the replayed gradients."""
+        params, grads = [], []
+        for p in self.params:
+            if p.grad is not None:
+                params.append(p)
+                grads.append(p.grad)
+        tape = _state["tape"]
+        if tape is not None:
+            tape.append(("step", self, params, grads))
+        self.update_arrays(params, [getattr(g, "_data", g) for g in grads])
+
+    def update_arrays(self, params: list[Tensor], grads: list[Any]) -> None:
+        """Update each of `params` (parameters of this optimizer) from its gradient array.
+        The first update of a parameter copies its value into an array this optimizer owns;
+        from then on it is updated in place (the values are the same as out of place). Each
+        update counts as an in-place change, so graphs that used the old value refuse
+        backward."""
+        index = self._index
+        if len(index) != len(self.params):
+            index.clear()
+            index.update((id(p), i) for i, p in enumerate(self.params))
+        for p, g in zip(params, grads):
+            i = index[id(p)]
+            g = np.asarray(g)
+            if g.dtype != p._data.dtype:
+                g = g.astype(p._data.dtype)
+            if g.shape != p._data.shape:
+                raise ValueError(
+                    f"{type(self).__name__}: params[{i}] has shape {p.shape} but its .grad "
+                    f"has shape {g.shape}"
+                )
+            w = p._data
+            if self._owned.get(i) is not w:
+                with no_grad():
+                    p._assign(w)  # a copy of the value, owned by this optimizer
+                w = self._owned[i] = p._data
+            self._update(i, w, g)
+            _state["epoch"] += 1
+            p._mod = _state["epoch"]
+
+    def _scratch(self, i: int, w: np.ndarray, k: int = 0) -> np.ndarray:
+        """A work array shaped like parameter i (k-th of its kind), reused between steps."""
+        key = (i, k)
+        buf = self._work.get(key)
+        if buf is None or buf.shape != w.shape or buf.dtype != w.dtype:
+            buf = self._work[key] = np.empty_like(w)
+        return buf
 
     def __repr__(self) -> str:
         hyper = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._HYPER)
@@ -230,16 +271,26 @@ class SGD(Optimizer):
         if hyper["nesterov"] and (hyper["momentum"] <= 0 or hyper["dampening"] != 0):
             raise ValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0")
 
-    def _update(self, i: int, w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _update(self, i: int, w: np.ndarray, g: np.ndarray) -> None:
+        # in place, with the same numpy operations (so the same values) as
+        # g = g + wd w;  b = m b + (1 - d) g;  g = g + m b or b;  w = w - lr g
         if self.weight_decay != 0:
-            g = g + self.weight_decay * w
+            d = np.multiply(w, self.weight_decay, out=self._scratch(i, w))
+            g = np.add(g, d, out=d)
         if self.momentum != 0:
             s = self.state.setdefault(i, {})
             b = s.get("momentum_buffer")
-            b = g.copy() if b is None else self.momentum * b + (1 - self.dampening) * g
-            s["momentum_buffer"] = b
-            g = g + self.momentum * b if self.nesterov else b
-        return w - self.lr * g
+            if b is None:
+                b = s["momentum_buffer"] = g.copy()
+            else:
+                np.multiply(b, self.momentum, out=b)
+                b += np.multiply(g, 1 - self.dampening, out=self._scratch(i, w, 1))
+            if self.nesterov:
+                g = np.add(g, np.multiply(b, self.momentum, out=self._scratch(i, w, 1)),
+                           out=self._scratch(i, w, 2))
+            else:
+                g = b
+        w -= np.multiply(g, self.lr, out=self._scratch(i, w, 1))
 
 
 class Adam(Optimizer):
@@ -279,17 +330,26 @@ class Adam(Optimizer):
         for j, beta in enumerate(betas):
             _check_range("Adam", f"betas[{j}]", beta, 0.0, 1.0)
 
-    def _update(self, i: int, w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _update(self, i: int, w: np.ndarray, g: np.ndarray) -> None:
+        # in place, with the same numpy operations (so the same values) as
+        # m = m + (1 - beta1) (g - m);  v = beta2 v + (1 - beta2) g g;
+        # w = w - lr / (1 - beta1^t) * (m / (sqrt(v) / sqrt(1 - beta2^t) + eps))
         beta1, beta2 = self.betas
         if self.weight_decay != 0:
-            g = g + self.weight_decay * w
+            d = np.multiply(w, self.weight_decay, out=self._scratch(i, w))
+            g = np.add(g, d, out=d)
         s = self.state.get(i)
         if s is None:
             s = self.state[i] = {"step": np.array(0), "exp_avg": np.zeros_like(w),
                                  "exp_avg_sq": np.zeros_like(w)}
         t = int(s["step"]) + 1
-        m = s["exp_avg"] + (1 - beta1) * (g - s["exp_avg"])
-        v = beta2 * s["exp_avg_sq"] + (1 - beta2) * g * g
-        s["step"], s["exp_avg"], s["exp_avg_sq"] = np.array(t), m, v
-        denom = np.sqrt(v) / math.sqrt(1 - beta2**t) + self.eps
-        return w - (self.lr / (1 - beta1**t)) * (m / denom)
+        m, v = s["exp_avg"], s["exp_avg_sq"]
+        tmp = np.subtract(g, m, out=self._scratch(i, w, 1))
+        m += np.multiply(tmp, 1 - beta1, out=tmp)
+        v *= beta2
+        v += np.multiply(np.multiply(g, 1 - beta2, out=tmp), g, out=tmp)
+        s["step"] = np.array(t)
+        denom = np.sqrt(v, out=tmp)
+        denom /= math.sqrt(1 - beta2**t)
+        denom += self.eps
+        w -= np.multiply(np.divide(m, denom, out=denom), self.lr / (1 - beta1**t), out=denom)
