@@ -2,6 +2,7 @@
 
 from . import data, metrics, nn, optim, plots, train, viz
 from .autograd import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .compile import compile
 from .functions import (
     abs,
     arange,
@@ -57,7 +58,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AnomalyError", "Tensor", "abs", "arange", "argmax", "as_tensor", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "clip", "concatenate", "cross_entropy", "data",
+    "binary_cross_entropy_with_logits", "clip", "compile", "concatenate", "cross_entropy", "data",
     "detect_anomaly", "enable_grad", "exp", "expand", "fit", "flatten", "full", "grad",
     "hessian", "is_grad_enabled", "jacobian", "l2_penalty", "load", "log", "log_softmax",
     "logsumexp", "matmul", "max", "maximum", "mean", "metrics", "min", "minimum", "mse_loss",

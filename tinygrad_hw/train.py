@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .autograd import no_grad
+from .autograd import mask, no_grad
+from .compile import compile as compile_step
+from .functions import stack
 from .io import load, save
 from .metrics import accuracy
 from .nn.functional import cross_entropy
@@ -53,9 +55,9 @@ class History:
         return cls(**{f.name: plain(np.asarray(d[f.name])) for f in fields(cls)})
 
 
-def _loss_value(loss: Tensor, xb: Any, yb: Any, epoch: int, step: int, n_steps: int,
+def _loss_value(loss: Tensor | float, xb: Any, yb: Any, epoch: int, step: int, n_steps: int,
                 checkpoint: Any) -> float:
-    value = loss.item()
+    value = loss if isinstance(loss, float) else loss.item()
     if not math.isfinite(value):  # only now look at the batch: no cost on finite steps
         where = f"training loss became {value} at epoch {epoch}, step {step} of {n_steps}"
         stopped = f"training stopped and {_kept(checkpoint)}"
@@ -65,6 +67,11 @@ def _loss_value(loss: Tensor, xb: Any, yb: Any, epoch: int, step: int, n_steps: 
                                    f"{bad}; {stopped}. {_FIX_DATA}")
         raise TrainingDiverged(f"{where}; {stopped}. Try a smaller learning rate.")
     return value
+
+
+def _array(x: Any) -> Any:
+    """A batch as a numpy array (Tensors as they are)."""
+    return x if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x)
 
 
 def _kept(checkpoint: Any) -> str:
@@ -153,13 +160,45 @@ def _set_mode(model: Any, training: bool) -> None:
         method()
 
 
-def _train_epoch(model, optimizer, loader, loss_fn, regularizer, epoch, bar, checkpoint, hist):
+def _compiled_step(model, optimizer, loss_fn, regularizer) -> Callable:
+    """tg.compile of one training step, returning [loss, data loss, accuracy] in one tensor
+    (a compiled step returns one tensor, and reads no value while it runs)."""
+
+    def train_step(X: Tensor, y: Tensor) -> Tensor:
+        optimizer.zero_grad()
+        out = model(X)
+        data_loss = loss_fn(out, y)
+        loss = data_loss if regularizer is None else data_loss + regularizer(model)
+        loss.backward()
+        optimizer.step()
+        acc = mask(_accuracy, out, y)
+        return stack([loss.astype(np.float64), data_loss.astype(np.float64), acc])
+
+    return compile_step(train_step)
+
+
+def _accuracy(out: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.array(accuracy(out, y), dtype=np.float64)
+
+
+def _train_epoch(model, optimizer, loader, loss_fn, regularizer, epoch, bar, checkpoint, hist,
+                 compiled=None):
     _set_mode(model, True)
     if hasattr(loader, "set_epoch"):  # epoch e's shuffle depends on e alone: resumable
         loader.set_epoch(epoch - 1)
     total, correct, count = 0.0, 0.0, 0
     n_steps = len(loader)
     for step, (xb, yb) in enumerate(loader, start=1):
+        if compiled is not None:  # the step has run when its loss is checked
+            loss, data_loss, acc = compiled(_array(xb), _array(yb))._data.tolist()
+            value = _loss_value(loss, xb, yb, epoch, step, n_steps, checkpoint)
+            hist.step_loss.append(value)
+            total += data_loss * len(yb)
+            correct += acc * len(yb)
+            count += len(yb)
+            bar.update(1)
+            bar.set_postfix(epoch=epoch, loss=f"{value:.4f}")
+            continue
         optimizer.zero_grad()
         out = model(Tensor(xb))
         data_loss = loss_fn(out, yb)
@@ -193,6 +232,7 @@ def fit(
     resume: bool = False,
     progress: bool | None = None,
     lr_schedule: Callable[[int], float] | None = None,
+    compile: bool = False,
 ) -> History:
     """Train `model` with `optimizer` for `epochs` passes over `train_loader`.
 
@@ -207,8 +247,12 @@ def fit(
     batch) and whether that batch holds NaN/inf; the last good checkpoint stays. A loader
     that yields no batch raises ValueError.
     progress: a tqdm bar (None: only on a terminal). lr_schedule(epoch) -> the learning rate
-    of that epoch (epochs count from 1), e.g. tg.train.linear_decay(0.5, epochs)."""
+    of that epoch (epochs count from 1), e.g. tg.train.linear_decay(0.5, epochs).
+    compile=True runs each training step through tg.compile (same results, faster): the
+    model, loss_fn and regularizer must then compute in tensor ops without reading values
+    (docs/compile.md), and a NaN/inf loss is detected after its step has been applied."""
     _check_batches(training=train_loader, validation=val_loader)
+    compiled = _compiled_step(model, optimizer, loss_fn, regularizer) if compile else None
     hist, best, start = History(), _Best(), 1
     if resume and checkpoint and os.path.exists(checkpoint):
         start, hist, best = _restore(checkpoint, model, optimizer)
@@ -222,7 +266,7 @@ def fit(
             if lr_schedule is not None:
                 optimizer.lr = float(lr_schedule(epoch))
             tr_loss, tr_acc = _train_epoch(model, optimizer, train_loader, loss_fn, regularizer,
-                                           epoch, bar, checkpoint, hist)
+                                           epoch, bar, checkpoint, hist, compiled)
             _set_mode(model, False)
             va_loss, va_acc = _validate(model, val_loader, loss_fn, epoch, checkpoint)
             _record(hist, epoch, tr_loss, tr_acc, va_loss, va_acc, time.perf_counter() - began)
