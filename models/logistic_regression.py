@@ -76,7 +76,7 @@ def _class_arg(token: str) -> int:
 
 def bce_loss(logits: Tensor, labels: ArrayLike) -> Tensor:
     """Mean BCE of the model's logits (N, 1) against 0/1 labels (N,), as float targets (N, 1)."""
-    target = np.asarray(labels, dtype=logits.dtype).reshape(-1, 1)
+    target = tg.as_tensor(labels).astype(logits.dtype).reshape(-1, 1)  # tensor ops: compilable
     return tg.binary_cross_entropy_with_logits(logits, target)
 
 

@@ -48,6 +48,8 @@ def parser(name: str, description: str, **defaults: Any) -> argparse.ArgumentPar
                    help="learning rate per epoch: constant, or falling linearly to 0")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar (default: only on a terminal)")
+    p.add_argument("--compile", action="store_true",
+                   help="run training steps through tg.compile (same results, faster)")
     p.set_defaults(**defaults)
     return p
 
@@ -130,7 +132,8 @@ def train(model: Any, split: Split, args: argparse.Namespace, loss_fn: Any = tg.
     began = time.perf_counter()
     hist = tg.fit(model, optimizer(model, args), train_loader, val_loader, epochs=args.epochs,
                   loss_fn=loss_fn, regularizer=regularizer or l2_regularizer(args),
-                  patience=args.patience, progress=args.progress, lr_schedule=schedule)
+                  patience=args.patience, progress=args.progress, lr_schedule=schedule,
+                  compile=getattr(args, "compile", False))
     return hist, time.perf_counter() - began
 
 
@@ -176,7 +179,8 @@ def results(model: Any, split: Split, hist: Any, loss_fn: Any = tg.cross_entropy
 
 
 def base_report(name: str, args: argparse.Namespace, split: Split | None) -> dict[str, Any]:
-    hyper = {k: v for k, v in vars(args).items() if k not in ("out", "dataset", "progress")}
+    hyper = {k: v for k, v in vars(args).items()
+             if k not in ("out", "dataset", "progress", "compile")}
     report: dict[str, Any] = {"model": name, "hyperparameters": hyper,
                               "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     if split is not None:
