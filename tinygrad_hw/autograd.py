@@ -4,7 +4,7 @@ iterative topological sort, unbroadcast, and the vector-Jacobian walk behind bac
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -219,12 +219,14 @@ def read_while_recording(t: Tensor, what: str) -> None:
 # --------------------------------------------------------------------------- graph walk
 
 
-def toposort(root: Tensor) -> list[Tensor]:
-    """Op nodes that require grad reachable from root, inputs before the nodes using them.
-    Iterative, so a chain of any length is fine."""
+def walk(roots: Sequence[Tensor], follow: Callable[[Tensor], bool] | None = None) -> list[Tensor]:
+    """The one graph traversal: every tensor reachable from `roots` through `_inputs` (only
+    into tensors `follow` accepts; all of them when it is None), each once, the inputs of a
+    node before the node and left to right. Iterative, so a chain of any length is fine. The
+    gradient walk, the graph drawings and the transforms all use it."""
     order: list[Tensor] = []
     seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    stack: list[tuple[Tensor, bool]] = [(t, False) for t in reversed(roots)]
     while stack:
         node, expanded = stack.pop()
         if expanded:
@@ -234,10 +236,19 @@ def toposort(root: Tensor) -> list[Tensor]:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for t in node._inputs:
-            if t._op is not None and t._rg and id(t) not in seen:
+        for t in reversed(node._inputs):
+            if id(t) not in seen and (follow is None or follow(t)):
                 stack.append((t, False))
     return order
+
+
+def _on_graph(t: Tensor) -> bool:
+    return t._op is not None and t._rg
+
+
+def toposort(root: Tensor) -> list[Tensor]:
+    """The op nodes that require grad reachable from root (root included), inputs first."""
+    return walk([root], _on_graph) if root._op is not None else []
 
 
 def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -272,21 +283,19 @@ _FREED = (
 def vjp(
     root: Tensor,
     seed: Tensor,
-    targets: Sequence[Tensor] | None = None,
+    report: Container[int] = (),
     retain_graph: bool = False,
     create_graph: bool = False,
-) -> list[Tensor | None] | None:
-    """Reverse-mode walk from `root`, seeded with d(loss)/d(root) = `seed`.
-
-    With `targets=None` (backward()), gradients accumulate into `.grad` of leaves and of
-    retain_grad() tensors. With targets, nothing is written and the gradient with respect to
-    each target (None where it does not depend on root) is returned, as torch.autograd.grad.
-    """
-    order = toposort(root) if root._op is not None else []
-    target_ids = None if targets is None else {id(t): i for i, t in enumerate(targets)}
-    found: list[Tensor | None] = [None] * (len(targets) if targets is not None else 0)
+) -> dict[int, tuple[Tensor, Tensor]]:
+    """Reverse-mode walk from `root`, seeded with d(loss)/d(root) = `seed`. Pure: writes no
+    .grad, and returns {id(t): (t, d loss/d t)} for every leaf reached that requires grad, every
+    retain_grad() node, and every node whose id is in `report`."""
+    if root._op is None:
+        return {id(root): (root, seed)}
+    order = toposort(root)
     grads: dict[int, Tensor] = {id(root): seed}
     leaves: dict[int, Tensor] = {}
+    found: dict[int, tuple[Tensor, Tensor]] = {}
     saved = _state["grad"], _state["anomaly"]
     anomaly, epoch = saved[1], _state["epoch"]
     _state["grad"], _state["anomaly"] = create_graph, False
@@ -299,31 +308,36 @@ def vjp(
                 raise RuntimeError(_FREED)
             if node._epoch != epoch:  # something was updated in place since it was recorded
                 _check_unmodified(node)
-            if target_ids is not None or node._retain:
-                _deliver(node, g, target_ids, found)
+            if node._retain or id(node) in report:
+                found[id(node)] = node, g
             in_grads = node._op.backward(g, node, *node._inputs)
             if anomaly:
                 _check_finite(node._op, "backward", node._inputs, in_grads, g)
-            for t, ig in zip(node._inputs, in_grads):
-                if ig is None or not t._rg:
-                    continue
-                if ig._data.shape != t._data.shape or ig._data.dtype != t._data.dtype:
-                    ig = _fit(ig, t)
-                key = id(t)
-                if t._op is None:
-                    leaves[key] = t
-                prev = grads.get(key)
-                grads[key] = ig if prev is None else prev + ig
-        if root._op is None:
-            leaves[id(root)] = root
-        for key, leaf in leaves.items():
-            _deliver(leaf, grads[key], target_ids, found)
+            _accumulate(grads, leaves, node._inputs, in_grads)
     finally:
         _state["grad"], _state["anomaly"] = saved
     if not retain_graph:
         for node in order:
             node._freed = True
-    return None if targets is None else found
+    for key, g in grads.items():  # what is left: the gradients of the leaves
+        found[key] = leaves[key], g
+    return found
+
+
+def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], inputs: tuple,
+                in_grads: Sequence[Any]) -> None:
+    """Add each input's gradient into `grads`, brought to that input's shape and dtype (the
+    one place where broadcasting is undone)."""
+    for t, ig in zip(inputs, in_grads):
+        if ig is None or not t._rg:
+            continue
+        if ig._data.shape != t._data.shape or ig._data.dtype != t._data.dtype:
+            ig = _fit(ig, t)
+        key = id(t)
+        if t._op is None:
+            leaves[key] = t
+        prev = grads.get(key)
+        grads[key] = ig if prev is None else prev + ig
 
 
 def _check_unmodified(node: Tensor) -> None:
@@ -334,16 +348,6 @@ def _check_unmodified(node: Tensor) -> None:
                 f"the op used it, so its gradient would be wrong; recompute the forward pass "
                 f"after the update"
             )
-
-
-def _deliver(node: Tensor, g: Tensor, target_ids: dict[int, int] | None, found: list) -> None:
-    """Hand a finished gradient to its tensor: its .grad, or the targets' result list."""
-    if target_ids is not None:
-        i = target_ids.get(id(node))
-        if i is not None:
-            found[i] = g
-    else:
-        node.grad = g if node.grad is None else node.grad + g
 
 
 def gradients(
@@ -358,10 +362,11 @@ def gradients(
     seed = _seed(outputs, grad_outputs)
     if retain_graph is None:
         retain_graph = create_graph
-    res = vjp(outputs, seed, list(inputs), retain_graph, create_graph)
+    found = vjp(outputs, seed, {id(t) for t in inputs}, retain_graph, create_graph)
+    res = tuple(found[id(t)][1] if id(t) in found else None for t in inputs)
     if not allow_unused and any(r is None for r in res):
         raise RuntimeError("one of the inputs was not used to compute the outputs")
-    return tuple(res) if isinstance(res, list) else ()
+    return res
 
 
 def _seed(root: Tensor, grad: Any) -> Tensor:
@@ -389,7 +394,11 @@ def _seed(root: Tensor, grad: Any) -> Tensor:
 def backward(
     root: Tensor, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
 ) -> None:
+    """Accumulate d(root)/d(t) into .grad of every leaf t that requires grad and of every
+    retain_grad() tensor (as PyTorch: with create_graph the sums are recorded too)."""
     seed = _seed(root, grad)
     if retain_graph is None:
         retain_graph = create_graph
-    vjp(root, seed, None, retain_graph, create_graph)
+    with _GradMode(create_graph):
+        for t, g in vjp(root, seed, (), retain_graph, create_graph).values():
+            t.grad = g if t.grad is None else t.grad + g

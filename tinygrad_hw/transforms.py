@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .autograd import enable_grad, gradients
+from .autograd import enable_grad, gradients, walk
 from .functions import as_tensor, stack
 from .tensor import Tensor
 
@@ -33,17 +33,12 @@ def _outside_dependence(results: Sequence[Tensor], private: Sequence[Tensor]) ->
     """Whether any result depends on a tensor requiring grad other than this level's own
     variables, i.e. whether an outer computation may differentiate through the results."""
     private_ids = {id(t) for t in private}
-    seen: set[int] = set()
-    stack_ = [t for t in results if t._rg]
-    while stack_:
-        t = stack_.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        if t._op is None and id(t) not in private_ids:
-            return True
-        stack_.extend(u for u in t._inputs if u._rg)
-    return False
+    reached = walk([t for t in results if t._rg], _requires_grad)
+    return any(t._op is None and id(t) not in private_ids for t in reached)
+
+
+def _requires_grad(t: Tensor) -> bool:
+    return t._rg
 
 
 def _finish(results: list[Tensor], private: Sequence[Tensor]) -> list[Tensor]:

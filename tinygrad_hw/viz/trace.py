@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from ..autograd import walk
 from ..tensor import Tensor
 from .labels import arg_names, number
 
@@ -41,25 +42,6 @@ class Edge:
 class Trace(NamedTuple):
     nodes: list[Node]
     edges: list[Edge]
-
-
-def walk(root: Tensor) -> list[Tensor]:
-    """Every tensor root depends on (constants included), inputs before the ops using them
-    and a node's inputs left to right. Iterative, so a 10,000-op chain is fine."""
-    order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        stack.extend((u, False) for u in reversed(t._inputs) if id(u) not in seen)
-    return order
 
 
 def collect_names(
@@ -125,7 +107,7 @@ def trace(
     if not isinstance(root, Tensor):
         raise TypeError(f"viz: draw a Tensor (such as a loss), not {type(root).__name__}")
     user, param_names = collect_names(names, module, params)
-    order = [t for t in walk(root) if not (inline_constants and _inlinable(t, root, user))]
+    order = [t for t in walk([root]) if not (inline_constants and _inlinable(t, root, user))]
     ids = {id(t): f"n{k}" for k, t in enumerate(order)}
     nodes = [_node(t, k, root, user, param_names) for k, t in enumerate(order)]
     edges: list[Edge] = []
