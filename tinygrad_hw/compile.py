@@ -26,6 +26,7 @@ from .ops.activation import Relu
 from .ops.elementwise import Abs, Add, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Sqrt, Sub
 from .ops.linalg import MatMul
 from .ops.reduce import Sum
+from .ops.shape import Expand, Reshape, Transpose
 from .tensor import Tensor
 
 __all__ = ["compile", "CompiledStep"]
@@ -38,6 +39,8 @@ _UFUNCS: dict[type, Any] = {
     Exp: np.exp, Log: np.log, Sqrt: np.sqrt, Abs: np.abs, Maximum: np.maximum,
     Minimum: np.minimum, MatMul: np.matmul,
 }
+
+_VIEWS = (Reshape, Transpose, Expand)  # ops whose output is a view of their input
 
 _GRAD_SLOT = Tensor.__dict__["grad"]  # the slot behind Tensor.grad
 
@@ -326,6 +329,7 @@ class _Program:
                 ns[f"T{s}"] = kind[1]
                 reads[s] = f"T{s}.grad._data" if owner is None else f"TS[{owner}].grad._data"
         lines += [f"s{s} = {e}" for s, e in reads.items()]
+        stable: dict[int, Any] = {}  # slot -> its array, the same object in every replay
         for k, instr in enumerate(instrs):
             if k not in live:
                 continue
@@ -341,7 +345,9 @@ class _Program:
                 continue
             _, op, ins, s = instr
             _check_frozen_index(op, b)
-            lines.append(f"s{s} = {_emit(op, ins, s, b, ns, s not in no_buffer)}")
+            expr = _emit(op, ins, s, b, ns, s not in no_buffer, stable)
+            if expr is not None:
+                lines.append(f"s{s} = {expr}")
         grads = "".join(f"{'None' if s is None else _fresh(s, b)}, " for _, s in grads_out)
         lines.append(f"return {_fresh(result_slot, b)}, ({grads})")
         args = "".join(f"a{k}, " for k in range(len(b.inputs)))
@@ -403,19 +409,32 @@ def _fresh(s: int, b: _Builder) -> str:
     return f"np.array(s{s})"  # a leaf, an input or a parameter: a copy
 
 
-def _emit(op: Op, ins: list[int], s: int, b: _Builder, ns: dict, buffer: bool) -> str:
-    """The expression that computes slot s: the op's ufunc into a preallocated buffer where
-    that gives exactly the op's forward, else the forward itself."""
+def _emit(op: Op, ins: list[int], s: int, b: _Builder, ns: dict, buffer: bool,
+          stable: dict[int, Any]) -> str | None:
+    """The expression that computes slot s: the op's ufunc, into a buffer allocated once
+    when `buffer`, where that gives exactly the op's forward, else the forward itself.
+    None when the value is a view of arrays that stay the same between replays (a
+    transpose or reshape of a buffer): then it is computed once, here, into `stable`."""
     args = ", ".join(f"s{i}" for i in ins)
     value = b.values[s]
     inputs = [b.values[i] for i in ins]
-    floats = all(isinstance(v, np.ndarray) and v.dtype.kind == "f" for v in inputs)
-    if buffer and floats and isinstance(value, np.ndarray) and value.dtype.kind == "f":
+    if type(op) in _VIEWS and ins and all(i in stable for i in ins):
+        view = op.forward(*[stable[i] for i in ins])
+        if isinstance(view, np.ndarray) and view.base is not None and any(
+                np.may_share_memory(view, stable[i]) for i in ins):
+            stable[s] = ns[f"s{s}"] = view
+            return None
+    floats = all(isinstance(v, (np.ndarray, np.generic)) and v.dtype.kind == "f"
+                 for v in inputs)
+    if floats and isinstance(value, (np.ndarray, np.generic)) and value.dtype.kind == "f":
         kernel = _kernel(op)
         if kernel is not None:
-            buf = np.empty(value.shape, value.dtype)
+            buf = np.empty(np.shape(value), value.dtype)
             if _same_as_forward(op, kernel, inputs, buf):
-                ns[f"F{s}"], ns[f"B{s}"] = kernel, buf
+                ns[f"F{s}"] = kernel
+                if not buffer:
+                    return f"F{s}({args}, None)"
+                ns[f"B{s}"] = stable[s] = buf
                 return f"F{s}({args}, B{s})"
     ns[f"F{s}"] = op.fn if type(op) is Mask else op.forward
     return f"F{s}({args})"
@@ -438,12 +457,12 @@ def _same_as_forward(op: Op, kernel: Any, inputs: list, buf: np.ndarray) -> bool
     """Whether the kernel gives the op's forward bit for bit on these inputs (checked once,
     when recording, so a changed forward falls back to calling it)."""
     try:
-        want = op.forward(*inputs)
+        want = np.asarray(op.forward(*inputs))
         got = kernel(*inputs, buf)
     except (TypeError, ValueError):
         return False
-    return (isinstance(want, np.ndarray) and got is buf and want.shape == buf.shape
-            and want.dtype == buf.dtype and np.array_equal(want, buf, equal_nan=True))
+    return (got is buf and want.shape == buf.shape and want.dtype == buf.dtype
+            and np.array_equal(want, buf, equal_nan=True))
 
 
 def _check_frozen_index(op: Op, b: _Builder) -> None:
