@@ -225,20 +225,22 @@ def walk(roots: Sequence[Tensor], follow: Callable[[Tensor], bool] | None = None
     node before the node and left to right. Iterative, so a chain of any length is fine. The
     gradient walk, the graph drawings and the transforms all use it."""
     order: list[Tensor] = []
-    seen: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(t, False) for t in reversed(roots)]
+    seen: set[int] = set()  # entered: its inputs are on the stack
+    done: set[int] = set()  # in order
+    stack = list(reversed(roots))
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+        node = stack[-1]
+        key = id(node)
+        if key in seen:  # back from its inputs
+            stack.pop()
+            if key not in done:
+                done.add(key)
+                order.append(node)
             continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
+        seen.add(key)
         for t in reversed(node._inputs):
             if id(t) not in seen and (follow is None or follow(t)):
-                stack.append((t, False))
+                stack.append(t)
     return order
 
 
