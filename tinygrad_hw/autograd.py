@@ -143,9 +143,6 @@ class Op:
         return self.label()
 
 
-Tensor: Any = None  # tinygrad_hw.tensor.Tensor, bound by that module (it imports this one)
-
-
 def const(data: Any) -> Tensor:
     """A Tensor that needs no gradient (masks, counts, constants inside backward rules)."""
     return Tensor._make(data)
@@ -404,3 +401,8 @@ def backward(
     with _GradMode(create_graph):
         for t, g in vjp(root, seed, (), retain_graph, create_graph).values():
             t.grad = g if t.grad is None else t.grad + g
+
+
+# Tensor is built on this module (its operators call apply), so it is imported last; this
+# module only uses it inside functions, which run once both have loaded.
+from .tensor import Tensor  # noqa: E402

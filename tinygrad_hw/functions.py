@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .ops import composite
+from . import composite
 from .tensor import Tensor
 
 

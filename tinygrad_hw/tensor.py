@@ -10,7 +10,6 @@ import numpy as np
 
 from . import autograd
 from .autograd import _state, apply, mask
-from .ops import composite as C
 from .ops.activation import Relu, Sigmoid, Softplus, Tanh
 from .ops.elementwise import (
     Abs,
@@ -479,21 +478,13 @@ class Tensor:
         return C.arg_reduce(np.argmin, self, axis, keepdims)
 
     def clip(self, low: Any = None, high: Any = None) -> Tensor:
-        """Values limited to [low, high]; the gradient is 0 where a bound is active."""
-        if low is None and high is None:
-            raise ValueError("clip: give at least one of the bounds low and high")
-        out = self
-        if low is not None:
-            out = out.where(out >= low, low)
-        if high is not None:
-            out = out.where(out <= high, high)
-        return out
+        return C.clip(self, low, high)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         return apply(LogSoftmax(normalize_axis(axis, self.ndim, "log_softmax")), self)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        return apply(LogSoftmax(normalize_axis(axis, self.ndim, "softmax")), self).exp()
+        return C.softmax(self, axis)
 
     # ----------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -536,4 +527,6 @@ class Tensor:
         return apply(GetItem(_index_arg(index)), self)
 
 
-autograd.Tensor = Tensor
+
+# compositions build on Tensor, so they come last (their functions only run after both loaded)
+from . import composite as C  # noqa: E402

@@ -1,21 +1,19 @@
-"""Compositions of primitives with no backward rule of their own: mean, var, the shape
-helpers built on reshape, and concatenate/stack on lists of tensors."""
+"""Compositions of primitives with no backward rule of their own: mean, var, std, clip,
+softmax, the shape helpers built on reshape, and concatenate/stack on lists of tensors. They
+build on Tensor (tensor.py imports this module at its end); ops/ holds only Op classes."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from .. import autograd
-from ..autograd import apply
-
-if TYPE_CHECKING:  # the class is bound in autograd only once tensor.py has loaded
-    from ..tensor import Tensor
-from .reduce import check_axis, normalize_axis
-from .shape import Concatenate
+from .autograd import apply, const, mask
+from .ops.reduce import LogSoftmax, check_axis, normalize_axis
+from .ops.shape import Concatenate
+from .tensor import Tensor
 
 
 def _count(x: Tensor, total: Tensor) -> int:
@@ -57,7 +55,7 @@ def std(x: Tensor, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> T
     """sqrt(var). Where the spread is 0 the gradient is 0 (PyTorch), not 0 * inf = NaN: the
     square root only sees those entries through a where, replaced by 1."""
     v = var(x, axis, keepdims, ddof, "std")
-    spread = autograd.mask(np.not_equal, v, autograd.const(np.zeros((), v.dtype)))
+    spread = mask(np.not_equal, v, const(np.zeros((), v.dtype)))
     return v.where(spread, 1).sqrt().where(spread, 0)
 
 
@@ -67,7 +65,24 @@ def arg_reduce(fn: Any, x: Tensor, axis: int | None, keepdims: bool) -> Tensor:
         axis = check_axis(axis, x.ndim, fn.__name__)
         if x.ndim == 0:
             axis = None
-    return autograd.Tensor._make(np.asarray(fn(x._data, axis=axis, keepdims=keepdims)))
+    return Tensor._make(np.asarray(fn(x._data, axis=axis, keepdims=keepdims)))
+
+
+def clip(x: Tensor, low: Any = None, high: Any = None) -> Tensor:
+    """Values limited to [low, high]; the gradient is 0 where a bound is active."""
+    if low is None and high is None:
+        raise ValueError("clip: give at least one of the bounds low and high")
+    out = x
+    if low is not None:
+        out = out.where(out >= low, low)
+    if high is not None:
+        out = out.where(out <= high, high)
+    return out
+
+
+def softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """e^x / sum e^x along axis, as exp(log_softmax(x)): exact for huge logits."""
+    return apply(LogSoftmax(normalize_axis(axis, x.ndim, "softmax")), x).exp()
 
 
 def flatten(x: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
@@ -124,7 +139,7 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 
 
 def _tensors(tensors: Sequence[Any], name: str) -> list[Tensor]:
-    ts = [t if isinstance(t, autograd.Tensor) else autograd.Tensor(t) for t in tensors]
+    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not ts:
         raise ValueError(f"{name}: needs at least one tensor")
     return ts
