@@ -30,6 +30,12 @@ class MatMul(Op):
             g = g.unsqueeze(-1)
         if a.ndim == 1:
             g = g.unsqueeze(-2)
+        # A 1-D operand was treated as a (1, n) row or (n, 1) column; its gradient comes out
+        # with that extra axis, and with any batch axes the other operand brought (batch
+        # dimensions broadcast from the left, so (n,) @ (B, n, m) gives a (B, 1, m)-shaped
+        # gradient for a). The walk would sum the batch axes, but it cannot know which axis
+        # was the added row or column, so the gradient is brought back to a2/b2's shape here
+        # and the added axis dropped.
         ga = gb = None
         if a._rg:
             ga = g @ b2.mT
