@@ -229,6 +229,7 @@ def test_reading_a_value_inside_the_step_raises(read):
     with pytest.raises(RuntimeError, match="tg.compile"):
         tg.compile(step)(np.ones(1))
     assert _state["tape"] is None and _state["traced"] == set()
+    assert not isinstance(Tensor.__dict__["grad"], property)  # the recording hook is removed
     assert step(np.ones(1)) is not None  # eager mode is unaffected afterwards
 
 
@@ -295,6 +296,36 @@ def test_fit_with_compile_stops_on_a_nan_loss():
     with pytest.raises(tg.train.TrainingDiverged, match="NaN in X"):
         tg.fit(model, opt, DataLoader(X, np.zeros(8, np.int64), 4, shuffle=False), epochs=1,
                progress=False, compile=True)
+
+
+def test_a_detached_value_inside_the_step_follows_the_replay():
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    opt = tg.optim.SGD([w], lr=0.1)
+
+    def step(X):
+        opt.zero_grad()
+        out = X * w
+        loss = (out * out.detach()).sum()  # the detached factor is replayed, not frozen
+        loss.backward()
+        opt.step()
+        return loss
+
+    w2 = Tensor([1.0, 2.0], requires_grad=True)
+    opt2 = tg.optim.SGD([w2], lr=0.1)
+
+    def eager(X):
+        opt2.zero_grad()
+        out = X * w2
+        loss = (out * out.detach()).sum()
+        loss.backward()
+        opt2.step()
+        return loss
+
+    compiled = tg.compile(step)
+    for k in range(4):
+        X = np.array([1.0, 0.5]) * (k + 1)
+        assert compiled(X).item() == eager(X).item()
+    np.testing.assert_array_equal(w.numpy(), w2.numpy())
 
 
 def test_optimizer_updates_in_place_and_refuses_stale_graphs():
