@@ -11,19 +11,17 @@ class Sigmoid(Op):
     __slots__ = ()
 
     def forward(self, x):
-        # with e = e^-|x| <= 1 nothing overflows, and for x < 0 the form e / (1 + e) keeps
-        # tiny values: sigmoid(-100) = 3.7e-44, not 0. One exp, so it is fast too.
-        if x.ndim == 0:  # numpy gives scalars for 0-d arrays, and out= needs arrays
-            return self.forward(x.reshape(1)).reshape(())
-        if x.dtype.kind != "f":
-            x = x.astype(np.float64)
-        e = np.abs(x)
-        np.negative(e, out=e)
-        np.exp(e, out=e)
-        r = e + 1
-        np.reciprocal(r, out=r)
-        np.multiply(e, r, out=r, where=x < 0)
-        return r
+        # 1 / (1 + e^-x) in one buffer. e^-x overflows to inf for x below -88 (float32) or
+        # -709 (float64), giving 1 / inf = 0, which is sigmoid(x) rounded to that precision;
+        # above that it keeps tiny values: sigmoid(-100) = 3.7e-44 in float64.
+        e = np.negative(x, dtype=np.result_type(x, np.float16) if x.dtype.kind != "f" else None)
+        if e.ndim == 0:  # numpy gives scalars for 0-d arrays, and out= needs arrays
+            e = e.reshape(1)
+        with np.errstate(over="ignore"):
+            np.exp(e, out=e)
+        e += 1
+        np.reciprocal(e, out=e)
+        return e.reshape(x.shape)
 
     def backward(self, grad_out, out, x):
         return (grad_out * out * (1 - out),)

@@ -42,7 +42,10 @@ class MatMul(Op):
             if a.ndim == 1:
                 ga = unbroadcast(ga, a2.shape).reshape(a.shape)
         if b._rg:
-            gb = a2.mT @ g
+            # for x @ W.T (a Linear layer) b is a transposed view: (g^T a)^T gives W's
+            # gradient W's own memory layout, which makes the optimizer's update much faster
+            transposed_view = b.ndim == 2 and not b._data.flags.c_contiguous
+            gb = (g.mT @ a2).mT if transposed_view else a2.mT @ g
             if b.ndim == 1:
                 gb = unbroadcast(gb, b2.shape).reshape(b.shape)
         return ga, gb
