@@ -34,7 +34,9 @@ class Transpose(Op):
         return np.transpose(x, self.axes)
 
     def backward(self, grad_out, out, x):
-        return (grad_out.transpose(*np.argsort(self.axes).tolist()),)
+        if self.axes == (1, 0):
+            return (grad_out.T,)
+        return (apply(Transpose(tuple(np.argsort(self.axes).tolist())), grad_out),)
 
 
 class Expand(Op):
@@ -46,6 +48,8 @@ class Expand(Op):
         self.shape = shape
 
     def forward(self, x):
+        if x.size == 1:  # a scalar's gradient spread over a batch: a filled array is cheaper
+            return np.full(self.shape, x.reshape(()), x.dtype)
         return np.broadcast_to(x, self.shape)
 
     def backward(self, grad_out, out, x):
