@@ -88,7 +88,10 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
         )
     _check_target_kind(logits, target)
     if target.dtype.kind in "iu":
-        loss = apply(CrossEntropy(), logits, _labels(logits, target))
+        labels = _labels(logits, target)
+        if reduction in ("mean", "sum") and labels.size:  # reduced inside the fused op
+            return apply(CrossEntropy(reduction), logits, labels)
+        loss = apply(CrossEntropy(), logits, labels)
     else:
         log_probs = logits.log_softmax(axis=-1)
         loss = -(log_probs * _target(logits, target, "cross_entropy")).sum(axis=-1)

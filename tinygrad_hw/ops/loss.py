@@ -16,17 +16,34 @@ def _targets(a, labels):
 
 
 class CrossEntropy(Op):
-    """out_n = ln sum_k e^{x_nk} - x_n,y_n for integer labels y (logits x, classes last);
-    d out_n/dx_nk = softmax(x_n)_k - [k = y_n].
-    Fused for speed: one op in place of log_softmax, indexing and negation. The forward keeps
-    the softmax it computes, so the first-order backward costs one subtraction."""
+    """out_n = ln sum_k e^{x_nk} - x_n,y_n for integer labels y (logits x, classes last),
+    then its mean or sum over the examples when `reduction` says so;
+    d out_n/dx_nk = softmax(x_n)_k - [k = y_n] (divided by N for the mean).
+    Fused for speed: one op in place of log_softmax, indexing, negation and the mean. The
+    forward keeps the softmax it computes, so the first-order backward is one subtraction."""
 
-    __slots__ = ("probs",)
+    __slots__ = ("reduction", "probs")
+
+    def __init__(self, reduction: str = "none"):
+        self.reduction = reduction
 
     def params(self):
-        return {}
+        return {} if self.reduction == "none" else {"reduction": self.reduction}
 
     def forward(self, x, labels):
+        losses = self._losses(x, labels)
+        if self.reduction == "none":
+            return losses
+        total = np.add.reduce(losses, axis=None)
+        return total / losses.size if self.reduction == "mean" else total
+
+    def _scale(self, grad_out):
+        """d out / d out_n for each example: 1 for 'none' (elementwise) and 'sum', 1/N for
+        the mean; shaped to broadcast against the logits."""
+        n = max(np.prod(self.probs.shape[:-1], dtype=int), 1)
+        return grad_out / n if self.reduction == "mean" else grad_out
+
+    def _losses(self, x, labels):
         # shifted by each row's max: no overflow, and a confident right answer's small loss
         # keeps its digits (ln(e^10 + e^-10) - 10 would cancel them away)
         s, _ = _shifted(x, (x.ndim - 1,))
@@ -37,15 +54,19 @@ class CrossEntropy(Op):
         return np.log(total[..., 0]) - s[_targets(s, labels)]
 
     def backward(self, grad_out, out, x, labels):
+        g = self._scale(grad_out)
+        if self.reduction == "none":
+            g = g.unsqueeze(-1)
         if is_grad_enabled():  # create_graph: the softmax must stay differentiable
             one_hot = const(np.eye(x.shape[-1], dtype=x.dtype)[labels._data])
-            return (x.softmax(axis=-1) - one_hot) * grad_out.unsqueeze(-1), None
-        return apply(CrossEntropyGrad(self), grad_out, labels), None
+            return (x.softmax(axis=-1) - one_hot) * g, None
+        return apply(CrossEntropyGrad(self), g, labels), None
 
 
 class CrossEntropyGrad(Op):
     """out_nk = (softmax(x_n)_k - [k = y_n]) g_n: CrossEntropy's first-order backward, from
-    the softmax its forward kept. Used without create_graph only, so it has no derivative."""
+    the softmax its forward kept (g: one number, or one per example with a trailing axis).
+    Used without create_graph only, so it has no derivative."""
 
     __slots__ = ("loss",)
     differentiable = False
@@ -56,10 +77,10 @@ class CrossEntropyGrad(Op):
     def params(self):
         return {}
 
-    def forward(self, grad_out, labels):
+    def forward(self, g, labels):
         d = self.loss.probs.copy()
         d[_targets(d, labels)] -= 1
-        d *= grad_out[..., None]
+        d *= g
         return d
 
 
