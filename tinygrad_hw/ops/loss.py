@@ -78,9 +78,8 @@ class CrossEntropyGrad(Op):
         return {}
 
     def forward(self, g, labels):
-        d = self.loss.probs.copy()
-        d[_targets(d, labels)] -= 1
-        d *= g
+        d = self.loss.probs * g
+        d[_targets(d, labels)] -= g if g.ndim == 0 else g[..., 0]
         return d
 
 
