@@ -229,3 +229,22 @@ def test_cross_entropy_refuses_bool_targets_naming_the_dtype():
     for target in (np.array([True, False]), np.array([[True, False], [False, True]])):
         with pytest.raises(TypeError, match="cross_entropy: target has dtype bool"):
             tg.cross_entropy(logits, target)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_float32_stays_float32_through_cross_entropy_and_its_backward(reduction):
+    """No float64 value anywhere in a float32 step: the step records no Cast back down."""
+    from tinygrad_hw.autograd import _state
+
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.normal(size=(5, 3)).astype(np.float32), requires_grad=True)
+    X = rng.normal(size=(4, 5)).astype(np.float32)
+    _state["tape"] = []
+    try:
+        loss = tg.cross_entropy(X @ w, np.array([0, 2, 1, 1]), reduction=reduction)
+        loss.backward(None if reduction != "none" else np.ones(4, np.float32))
+        tape = _state["tape"]
+    finally:
+        _state["tape"], _state["traced"] = None, set()
+    dtypes = {str(out.dtype) for _, _, out in tape} - {"int64", "bool"}
+    assert dtypes == {"float32"} and w.grad.dtype == np.float32

@@ -1,6 +1,8 @@
 """Fused loss primitives, kept fused where a composition would lose accuracy or give
 infinite gradients."""
 
+import math
+
 import numpy as np
 
 from ..autograd import Op, apply, const, is_grad_enabled
@@ -40,7 +42,7 @@ class CrossEntropy(Op):
     def _scale(self, grad_out):
         """d out / d out_n for each example: 1 for 'none' (elementwise) and 'sum', 1/N for
         the mean; shaped to broadcast against the logits."""
-        n = max(np.prod(self.probs.shape[:-1], dtype=int), 1)
+        n = max(math.prod(self.probs.shape[:-1]), 1)  # a Python int keeps float32 float32
         return grad_out / n if self.reduction == "mean" else grad_out
 
     def _losses(self, x, labels):
