@@ -293,3 +293,25 @@ def test_op_labels_show_static_parameters():
     x = Tensor(np.ones((2, 3)), requires_grad=True)
     assert x.sum(axis=1)._op.label() == "Sum(axis=(1,), keepdims=False)"
     assert x.reshape(3, 2)._op.label() == "Reshape(shape=(3, 2))"
+
+
+def test_a_tensor_used_many_times_sums_its_gradients_in_one_op():
+    """The walk collects the gradients of a tensor used n times and adds them with one AddN
+    op, which stays differentiable (the second derivative is right too)."""
+    from tinygrad_hw.autograd import _state
+
+    x = Tensor([0.5, -1.0], requires_grad=True)
+    y = Tensor([2.0, 3.0], requires_grad=True)
+    out = x
+    for _ in range(5):
+        out = out * y
+    _state["tape"] = []
+    try:
+        (gy,) = tg.autograd.gradients(out.sum(), [y], create_graph=True)
+        tape = _state["tape"]
+    finally:
+        _state["tape"], _state["traced"] = None, set()
+    assert sum(type(op).__name__ == "AddN" for op, _, _ in tape) == 1
+    np.testing.assert_allclose(gy.numpy(), 5 * x.numpy() * y.numpy() ** 4)
+    (ggy,) = tg.autograd.gradients(gy.sum(), [y])
+    np.testing.assert_allclose(ggy.numpy(), 20 * x.numpy() * y.numpy() ** 3)

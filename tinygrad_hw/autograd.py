@@ -303,6 +303,8 @@ def vjp(
             g = grads.pop(id(node), None)
             if g is None:
                 continue
+            if type(g) is list:
+                g = _total(g)
             if node._freed:
                 raise RuntimeError(_FREED)
             if node._epoch != epoch:  # something was updated in place since it was recorded
@@ -319,14 +321,15 @@ def vjp(
         for node in order:
             node._freed = True
     for key, g in grads.items():  # what is left: the gradients of the leaves
-        found[key] = leaves[key], g
+        found[key] = leaves[key], _total(g) if type(g) is list else g
     return found
 
 
-def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], inputs: tuple,
+def _accumulate(grads: dict[int, Any], leaves: dict[int, Tensor], inputs: tuple,
                 in_grads: Sequence[Any]) -> None:
-    """Add each input's gradient into `grads`, brought to that input's shape and dtype (the
-    one place where broadcasting is undone)."""
+    """Collect each input's gradient in `grads`, brought to that input's shape and dtype (the
+    one place where broadcasting is undone). A tensor used several times collects a list,
+    summed once when its own turn comes (one op, not one addition per use)."""
     for t, ig in zip(inputs, in_grads):
         if ig is None or not t._rg:
             continue
@@ -336,7 +339,16 @@ def _accumulate(grads: dict[int, Tensor], leaves: dict[int, Tensor], inputs: tup
         if t._op is None:
             leaves[key] = t
         prev = grads.get(key)
-        grads[key] = ig if prev is None else prev + ig
+        if prev is None:
+            grads[key] = ig
+        elif type(prev) is list:
+            prev.append(ig)
+        else:
+            grads[key] = [prev, ig]
+
+
+def _total(parts: list[Tensor]) -> Tensor:
+    return apply(_ADDN, *parts)
 
 
 def _check_unmodified(node: Tensor) -> None:
@@ -403,6 +415,10 @@ def backward(
             t.grad = g if t.grad is None else t.grad + g
 
 
-# Tensor is built on this module (its operators call apply), so it is imported last; this
-# module only uses it inside functions, which run once both have loaded.
+# Tensor and the ops are built on this module (its operators call apply, ops subclass Op), so
+# they are imported last; this module only uses them inside functions, which run once all
+# have loaded.
+from .ops.elementwise import AddN  # noqa: E402
 from .tensor import Tensor  # noqa: E402
+
+_ADDN = AddN()

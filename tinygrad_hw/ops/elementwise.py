@@ -18,6 +18,22 @@ class Add(Op):
         return grad_out, grad_out
 
 
+class AddN(Op):
+    """out = x_1 + ... + x_n (same shapes: the gradients of one tensor, summed by the walk);
+    d out/dx_i = 1"""
+
+    __slots__ = ()
+
+    def forward(self, *xs):
+        out = xs[0] + xs[1]
+        for x in xs[2:]:
+            out += x
+        return out
+
+    def backward(self, grad_out, out, *xs):
+        return (grad_out,) * len(xs)
+
+
 class Sub(Op):
     """out = x - y;   d out/dx = 1, d out/dy = -1"""
 
