@@ -173,7 +173,7 @@ class Maximum(Op):
 
 
 def _share_of_larger(x, y):
-    """1 where x > y, 1/2 on ties, else 0 (in x's float dtype)."""
+    """1 where x > y, 1/2 on ties, else 0 (in the inputs' float dtype)."""
     return ((x > y) + 0.5 * (x == y)).astype(np.result_type(x, y), copy=False)
 
 
