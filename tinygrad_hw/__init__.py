@@ -1,7 +1,8 @@
 """tinygrad_hw: a small reverse-mode autodiff framework on numpy for the deep-learning course."""
 
 from . import data, metrics, nn, optim, plots, train, viz
-from .autograd import AnomalyError, detect_anomaly, enable_grad, is_grad_enabled, no_grad
+from .anomaly import AnomalyError, detect_anomaly
+from .autograd import enable_grad, is_grad_enabled, no_grad
 from .compile import compile
 from .functions import (
     abs,

@@ -1,10 +1,11 @@
-"""The graph machinery: the Op base class and apply(), grad mode and anomaly mode, the
-iterative topological sort, unbroadcast, and the vector-Jacobian walk behind backward()."""
+"""The graph machinery: the Op base class and apply(), grad mode, the graph walk (one
+traversal for everything), unbroadcast, and the vector-Jacobian walk behind backward().
+Anomaly mode's checks live in anomaly.py."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Container, Iterator, Sequence
+from collections.abc import Callable, Container, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,66 +47,6 @@ def enable_grad() -> _GradMode:
 
 def is_grad_enabled() -> bool:
     return _state["grad"]
-
-
-class AnomalyError(RuntimeError, FloatingPointError):
-    """An op's forward or backward output held NaN or inf while `detect_anomaly()` was
-    active; the message says whether the op produced it or an input already held it."""
-
-
-@contextlib.contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Raise AnomalyError at the first op whose forward or backward output holds NaN/inf,
-    telling whether the op produced it or it was already in an input (named: its `name`,
-    "data", or the op that made it)."""
-    prev = _state["anomaly"]
-    _state["anomaly"] = True
-    try:
-        yield
-    finally:
-        _state["anomaly"] = prev
-
-
-def is_anomaly_enabled() -> bool:
-    return _state["anomaly"]
-
-
-def _check_finite(op: Op, phase: str, inputs: Sequence[Any], outputs: Sequence[Any],
-                  grad_out: Any = None) -> None:
-    for i, arr in enumerate(outputs):
-        kind = None if arr is None else _nonfinite(arr)
-        if kind is None:
-            continue
-        which = "its output" if phase == "forward" else f"the gradient for input {i}"
-        shapes = ", ".join(str(tuple(np.shape(getattr(t, "_data", t)))) for t in inputs)
-        source = _nonfinite_source(inputs, grad_out)
-        if source is None:
-            raise AnomalyError(f"{phase} of {op.label()} produced {kind} in {which} "
-                               f"(input shapes: {shapes})")
-        raise AnomalyError(f"{phase} of {op.label()}: {kind} in {which}, but {source}, so "
-                           f"{type(op).__name__} did not produce it (input shapes: {shapes})")
-
-
-def _nonfinite(x: Any) -> str | None:
-    """"NaN" or "inf" if the float array (or Tensor) x holds one, else None."""
-    arr = np.asarray(getattr(x, "_data", x))
-    if arr.dtype.kind not in "fc" or np.isfinite(arr).all():
-        return None
-    return "NaN" if np.isnan(arr).any() else "inf"
-
-
-def _nonfinite_source(inputs: Sequence[Any], grad_out: Any) -> str | None:
-    """Which NaN/inf came in with the op's inputs (or incoming gradient), named."""
-    if grad_out is not None and (kind := _nonfinite(grad_out)):
-        return f"the incoming gradient already holds {kind}"
-    for j, t in enumerate(inputs):
-        if kind := _nonfinite(t):
-            name = getattr(t, "name", None)
-            op = getattr(t, "_op", None)
-            what = (repr(name) if name else "data" if op is None else
-                    f"the output of {op.label()}, made while detect_anomaly() was off")
-            return f"input {j} ({what}) already holds {kind}"
-    return None
 
 
 # --------------------------------------------------------------------------- ops
@@ -198,7 +139,7 @@ def apply(op: Op, *inputs: Tensor) -> Tensor:
                 out._epoch = _state["epoch"]
                 break
     if _state["anomaly"]:
-        _check_finite(op, "forward", inputs, (data,))
+        check_finite(op, "forward", inputs, (data,))
     return out
 
 
@@ -313,7 +254,7 @@ def vjp(
                 found[id(node)] = node, g
             in_grads = node._op.backward(g, node, *node._inputs)
             if anomaly:
-                _check_finite(node._op, "backward", node._inputs, in_grads, g)
+                check_finite(node._op, "backward", node._inputs, in_grads, g)
             _accumulate(grads, leaves, node._inputs, in_grads)
     finally:
         _state["grad"], _state["anomaly"] = saved
@@ -415,9 +356,10 @@ def backward(
             t.grad = g if t.grad is None else t.grad + g
 
 
-# Tensor and the ops are built on this module (its operators call apply, ops subclass Op), so
-# they are imported last; this module only uses them inside functions, which run once all
-# have loaded.
+# Anomaly mode, Tensor and the ops are built on this module (they read its state, call apply,
+# subclass Op), so they are imported last; this module only uses them inside functions,
+# which run once all have loaded. AnomalyError and detect_anomaly are re-exported here.
+from .anomaly import AnomalyError, check_finite, detect_anomaly, is_anomaly_enabled  # noqa: E402, F401
 from .ops.elementwise import AddN  # noqa: E402
 from .tensor import Tensor  # noqa: E402
 
