@@ -105,24 +105,32 @@ class Optimizer:
         if len(index) != len(self.params):
             index.clear()
             index.update((id(p), i) for i, p in enumerate(self.params))
+        owned = self._owned
         for p, g in zip(params, grads):
             i = index[id(p)]
-            g = np.asarray(g)
-            if g.dtype != p._data.dtype:
-                g = g.astype(p._data.dtype)
-            if g.shape != p._data.shape:
-                raise ValueError(
-                    f"{type(self).__name__}: params[{i}] has shape {p.shape} but its .grad "
-                    f"has shape {g.shape}"
-                )
             w = p._data
-            if self._owned.get(i) is not w:
+            if type(g) is not np.ndarray or g.dtype is not w.dtype or g.shape != w.shape:
+                g = self._checked(i, p, g)
+            if owned.get(i) is not w:
                 with no_grad():
                     p._assign(w)  # a copy of the value, owned by this optimizer
-                w = self._owned[i] = p._data
+                w = owned[i] = p._data
             self._update(i, w, g)
-            _state["epoch"] += 1
+        _state["epoch"] += 1  # one in-place change of every updated parameter
+        for p in params:
             p._mod = _state["epoch"]
+
+    def _checked(self, i: int, p: Tensor, g: Any) -> np.ndarray:
+        """g as an array of parameter i's dtype, after checking its shape."""
+        g = np.asarray(g)
+        if g.dtype != p._data.dtype:
+            g = g.astype(p._data.dtype)
+        if g.shape != p._data.shape:
+            raise ValueError(
+                f"{type(self).__name__}: params[{i}] has shape {p.shape} but its .grad "
+                f"has shape {g.shape}"
+            )
+        return g
 
     def _scratch(self, i: int, w: np.ndarray, k: int = 0) -> np.ndarray:
         """A work array shaped like parameter i (k-th of its kind), reused between steps."""
