@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from ..autograd import Op, apply, const, is_grad_enabled
-from .reduce import _shifted
+from .reduce import _shifted, reduce_kept
 
 _LOG_FLOOR = -100.0  # PyTorch clamps log(p) at -100 so p = 0 or 1 gives a finite loss
 _EPS = 1e-12
@@ -50,7 +50,7 @@ class CrossEntropy(Op):
         # keeps its digits (ln(e^10 + e^-10) - 10 would cancel them away)
         s, _ = _shifted(x, (x.ndim - 1,))
         e = np.exp(s)
-        total = np.add.reduce(e, axis=-1, keepdims=True)
+        total = reduce_kept(np.add, e, (e.ndim - 1,))
         e /= total
         self.probs = e
         return np.log(total[..., 0]) - s[_targets(s, labels)]
