@@ -52,8 +52,9 @@ class Relu(Op):
 
 
 def _positive(x):
-    """1 where x > 0, else 0 (relu's derivative, 0 at the kink as PyTorch)."""
-    return (x > 0).astype(x.dtype)
+    """x > 0 (relu's derivative, 0 at the kink as PyTorch), as bools: a float gradient
+    times a bool mask keeps its dtype, and the cast to float costs no pass of its own."""
+    return x > 0
 
 
 class Softplus(Op):
