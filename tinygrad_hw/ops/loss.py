@@ -40,8 +40,8 @@ class CrossEntropy(Op):
         return total / losses.size if self.reduction == "mean" else total
 
     def _scale(self, grad_out):
-        """d out / d out_n for each example: 1 for 'none' (elementwise) and 'sum', 1/N for
-        the mean; shaped to broadcast against the logits."""
+        """grad_out times d out / d out_n: grad_out itself for 'none' (one per example) and
+        'sum', grad_out / N for the mean."""
         n = max(math.prod(self.probs.shape[:-1]), 1)  # a Python int keeps float32 float32
         return grad_out / n if self.reduction == "mean" else grad_out
 

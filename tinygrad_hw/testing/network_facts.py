@@ -41,7 +41,7 @@ def _as64(t: Tensor) -> np.ndarray:
 def lowest_precision(root: Tensor, *arrays: object) -> float:
     """The machine epsilon of the coarsest float in the graph of root and in `arrays`."""
     dtypes = [np.asarray(getattr(a, "_data", a)).dtype for a in arrays if a is not None]
-    for node in toposort(root) if root._op is not None else []:
+    for node in toposort(root):
         dtypes += [node._data.dtype] + [t._data.dtype for t in node._inputs]
     floats = [np.finfo(d).eps for d in dtypes if np.issubdtype(d, np.floating)]
     return float(max(floats, default=np.finfo(np.float64).eps))
@@ -57,15 +57,13 @@ def _layer(node: Tensor) -> Layer | None:
 
 def layers(root: Tensor) -> list[Layer]:
     """Every elementwise activation in the graph, in forward order."""
-    if root._op is None:
-        return []
     return [layer for layer in map(_layer, toposort(root)) if layer is not None]
 
 
 def activation_of(root: Tensor, z: Tensor) -> Layer:
     """The activation applied to z in root's graph; a sigmoid fused into
     binary_cross_entropy_with_logits counts; none (or softmax) is 'linear'."""
-    for node in toposort(root) if root._op is not None else []:
+    for node in toposort(root):
         if not any(t is z for t in node._inputs):
             continue
         found = _layer(node)
@@ -94,7 +92,7 @@ def network_input(z: Tensor, depth: int = 4) -> np.ndarray | None:
 
 def first_layer_input(root: Tensor) -> np.ndarray | None:
     """a^0 of the first activation layer in root's graph, if it can be read off."""
-    for node in toposort(root) if root._op is not None else []:
+    for node in toposort(root):
         if type(node._op).__name__ in _DERIVATIVES:
             return network_input(node._inputs[0])
     return None
@@ -102,7 +100,7 @@ def first_layer_input(root: Tensor) -> np.ndarray | None:
 
 def counts(root: Tensor) -> tuple[int | None, int | None]:
     """(N, K) from the logits (N x K, or K) of a cross-entropy or log-softmax in the graph."""
-    for node in toposort(root) if root._op is not None else []:
+    for node in toposort(root):
         if type(node._op).__name__ in ("CrossEntropy", "LogSoftmax"):
             shape = node._inputs[0].shape
             return (int(shape[0]) if len(shape) == 2 else None,
