@@ -198,7 +198,7 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     lead = grad.ndim - len(shape)
     ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
     if not ones:  # only leading axes were added (a bias): one sum, no reshape
-        return grad.sum(axis=tuple(range(lead)))
+        return grad.sum(axis=0 if lead == 1 else tuple(range(lead)))
     grad = grad.sum(axis=tuple(range(lead)) + ones, keepdims=True)
     return grad if grad.shape == shape else grad.reshape(shape)
 

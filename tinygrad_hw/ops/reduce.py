@@ -25,6 +25,8 @@ def normalize_axis(axis, ndim, op="axis"):
     0-d tensor, axis 0 or -1 reduces over nothing (the empty tuple)."""
     if axis is None:
         return None
+    if type(axis) is int and 0 <= axis < ndim:  # the common case, without the checks below
+        return (axis,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     out = [check_axis(a, ndim, op) for a in axes]
     if len(set(out)) != len(out):
@@ -61,10 +63,23 @@ class Sum(_Reduce):
     __slots__ = ()
 
     def forward(self, x):
+        if self.axis == (0,) and x.ndim == 2 and x.shape[0] >= 8 and x.dtype in _BLAS:
+            return column_sums(x, self.keepdims)
         return np.add.reduce(x, axis=self.axis, keepdims=self.keepdims)  # np.sum, less Python
 
     def backward(self, grad_out, out, x):
         return (self._kept(grad_out, x).expand(x.shape),)
+
+
+_BLAS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def column_sums(x, keepdims=False):
+    """x.sum(axis=0) of a 2-D float array as the product ones @ x: numpy adds the rows one
+    by one, which is slow for short rows; the matrix-vector product is 2-5x faster (a bias
+    gradient over a batch of 128) and its float32 error no larger."""
+    out = np.ones(x.shape[0], x.dtype) @ x
+    return out[None] if keepdims else out
 
 
 class Max(_Reduce):
