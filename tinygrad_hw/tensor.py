@@ -257,8 +257,10 @@ class Tensor:
         self.requires_grad = flag
         return self
 
-    def _assign(self, value: np.ndarray, explicit: bool = False) -> Tensor:
-        """Replace the value in place (same shape, cast to own dtype), e.g. a parameter update."""
+    def _assign(self, value: np.ndarray, explicit: bool = False, fresh: bool = False) -> Tensor:
+        """Replace the value in place (same shape, cast to own dtype), e.g. a parameter update.
+        fresh=True: `value` is a new array nothing else holds, kept without a copy when its
+        dtype is already right."""
         if self._op is not None:
             raise RuntimeError(
                 "in-place update of a tensor computed by an op; only leaves can be updated"
@@ -272,7 +274,10 @@ class Tensor:
             raise ValueError(
                 f"in-place update: value of shape {value.shape} does not fit shape {self.shape}"
             )
-        self._data = np.array(value, dtype=self.dtype)
+        if fresh and type(value) is np.ndarray and value.dtype == self._data.dtype:
+            self._data = value
+        else:
+            self._data = np.array(value, dtype=self.dtype)
         _state["epoch"] += 1
         self._mod = _state["epoch"]
         return self
@@ -289,7 +294,7 @@ class Tensor:
                 f"stored in this tensor's dtype {self.dtype} (write `x = x + y` instead)"
             )
         if self._op is None and (self._rg or not result._rg):
-            return self._assign(result._data)
+            return self._assign(result._data, fresh=True)  # an op's output: a new array
         out = result if result.dtype == self.dtype else result.astype(self.dtype)
         out.name = self.name
         return out
