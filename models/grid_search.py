@@ -157,6 +157,8 @@ def _init_worker(progress: Any) -> None:
 def run_local(specs: list[dict], jobs: int, out: Path, bar: tqdm) -> None:
     """Run the groups on `jobs` local processes (in this process when jobs is 1), saving
     each as it finishes."""
+    if not specs:
+        return
     if jobs == 1:
         grid_batched._progress_queue = _BarQueue(bar)
         try:
@@ -196,7 +198,12 @@ def run_dask(specs: list[dict], address: str, out: Path, bar: tqdm, n_train: int
     except ImportError:
         raise SystemExit("grid_search: --scheduler needs the package 'distributed' "
                          "(pip install -e '.[cluster]')") from None
-    with Client(address, timeout="30s") as client:
+    try:
+        client = Client(address, timeout="20s")
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"grid_search: cannot reach the Dask scheduler at {address}: "
+                         f"{e}") from None
+    with client:
         futures = [client.submit(grid_batched.run_group, spec, pure=False) for spec in specs]
         try:
             for future in as_completed(futures):
@@ -303,7 +310,11 @@ def run(args: argparse.Namespace, grid: dict[str, list]) -> dict:
     began = time.perf_counter()
     dataset = args.dataset or ("fashion-mnist" if runner.full_data_installed() else "sample")
     out = Path(args.out)
-    (out / "groups").mkdir(parents=True, exist_ok=True)
+    try:
+        (out / "groups").mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SystemExit(f"grid_search: cannot write into --out {out}: "
+                         f"{e.strerror or e}") from None
     specs = plan(grid, dataset, args.val_split, args.seed)
     n_train = len(grid_batched.load_data(dataset, args.val_split, args.seed).y_train)
     done = {}

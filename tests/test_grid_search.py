@@ -180,3 +180,17 @@ def test_dask_cluster_gives_the_local_results(local, tmp_path):
                                   dashboard_address=None, processes=True) as cluster:
         _run(tmp_path, tmp_path / "dask", "--scheduler", cluster.scheduler_address)
     assert _csv(tmp_path / "dask" / "results.csv") == _csv(local[0] / "results.csv")
+
+
+def test_an_out_below_a_file_is_one_line(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SystemExit, match=r"cannot write into --out .*file/out: Not a directory"):
+        _run(tmp_path, tmp_path / "file" / "out")
+
+
+def test_resume_with_every_group_done_trains_nothing(local, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    _run(tmp_path, out, "--jobs", "1")
+    monkeypatch.setattr(grid_batched, "run_group", lambda spec: pytest.fail("trained again"))
+    _run(tmp_path, out, "--jobs", "2", "--resume")
+    assert _csv(out / "results.csv") == _csv(local[0] / "results.csv")
