@@ -1,4 +1,4 @@
-"""L2 regularisation (COURSE.md section 3) in both conventions found in submissions:
+"""L2 regularisation (docs/course.md §3) in both conventions found in submissions:
 R = ||w||^2 (gradient 2 lambda w) and R = 1/2 ||w||^2 (gradient lambda w)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""COURSE.md sections 1-3, 6 and 7: autodiff equals the hand-derived formulas of logistic and
+"""docs/course.md §1-3, 6 and 7: autodiff equals the hand-derived formulas of logistic and
 softmax regression, both L2 conventions and Newton's method, and the classic worked example
 reproduces its published figures. (Networks: test_course_networks.py; wrong hand formulas
 being caught: test_course_mistakes.py.)"""

@@ -1,4 +1,4 @@
-"""The mistakes real submissions made in their hand derivations (COURSE.md s1-s5) are caught by
+"""The mistakes real submissions made in their hand derivations (docs/course.md §1-5) are caught by
 assert_grad_close, and its DerivationMismatch message names the right slip."""
 
 import math

@@ -1,4 +1,4 @@
-"""COURSE.md sections 5 and 6: the hand-written two-layer nets and Nielsen's BP1-BP4 against
+"""docs/course.md §5 and §6: the hand-written two-layer nets and Nielsen's BP1-BP4 against
 autodiff, including every delta^l against the gradient on the retained pre-activation z^l."""
 
 import numpy as np

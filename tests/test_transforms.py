@@ -1,5 +1,5 @@
 """grad, value_and_grad, jacobian, hessian and backward(create_graph=True): values against
-closed forms, nesting, and the linear-regression Hessian and Newton step of COURSE.md s7."""
+closed forms, nesting, and the linear-regression Hessian and Newton step of docs/course.md §7."""
 
 import numpy as np
 import pytest

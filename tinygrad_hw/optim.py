@@ -254,7 +254,7 @@ class SGD(Optimizer):
         w = w - lr * g
 
     Weight decay: `weight_decay=wd` adds wd * w to each gradient before the update, which is
-    the gradient of J = C + wd/2 ||w||^2, i.e. the R = 1/2 ||w||^2 convention (COURSE.md
+    the gradient of J = C + wd/2 ||w||^2, i.e. the R = 1/2 ||w||^2 convention (docs/course.md,
     section 3). `tg.l2_penalty(params, lam)` uses R = ||w||^2, whose gradient is 2 lam w, so
     `weight_decay=2 * lam` gives the same update as adding `l2_penalty(params, lam)` to the loss.
     """
@@ -312,7 +312,7 @@ class Adam(Optimizer):
     torch.optim.Adam; decoupled decay, AdamW, is a different method.)
 
     Weight decay: `weight_decay=wd` adds wd * w to each gradient before the update, which is
-    the gradient of J = C + wd/2 ||w||^2, i.e. the R = 1/2 ||w||^2 convention (COURSE.md
+    the gradient of J = C + wd/2 ||w||^2, i.e. the R = 1/2 ||w||^2 convention (docs/course.md,
     section 3). `tg.l2_penalty(params, lam)` uses R = ||w||^2, whose gradient is 2 lam w, so
     `weight_decay=2 * lam` gives the same update as adding `l2_penalty(params, lam)` to the loss.
     """

@@ -13,7 +13,7 @@ import numpy as np
 from ..tensor import Tensor
 from .render import Graph, GraphvizNotFound, draw_graph
 
-# COURSE.md section 6: the classic fully worked 2-2-2 sigmoid network
+# docs/course.md §6: the classic fully worked 2-2-2 sigmoid network
 INPUTS, TARGETS = [0.05, 0.10], [0.01, 0.99]
 W1, B1 = [[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35]
 W2, B2 = [[0.40, 0.45], [0.50, 0.55]], [0.60, 0.60]
