@@ -1,11 +1,21 @@
 """report.md, a homework-style report rendered from a run's report.json (settings, results,
-the derivation check, every picture, notes); `python -m models.report DIR...` rebuilds it."""
+the derivation check, every picture, notes); `python -m models.report DIR...` rebuilds it.
+
+With --html it also writes DIR/report.html, one self-contained file (pictures inlined) that
+prints from a browser; with --pdf, DIR/report.pdf. Both need pip install -e '.[report]'
+(markdown, WeasyPrint); the PDF also needs Debian's pango (apt-get install
+libpango-1.0-0 libpangoft2-1.0-0)."""
 
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
+import html
+import io
 import json
 import math
+import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -85,29 +95,159 @@ def _pictures(report: dict) -> list[str]:
     return (["## Pictures", ""] + lines) if lines else []
 
 
-def render(report: dict) -> str:
-    """The markdown of a run's report (renders on GitHub, converts with pandoc)."""
-    title = report.get("title") or f"{report.get('model', 'model')}: homework report"
-    lines = [f"# {title}", ""]
+def _title(report: dict) -> str:
+    return report.get("title") or f"{report.get('model', 'model')}: homework report"
+
+
+def _head(report: dict) -> list[str]:
+    """Everything before the pictures."""
+    lines = [f"# {_title(report)}", ""]
     if report.get("summary"):
         lines += [report["summary"], ""]
     lines += _settings(report) + _results(report) + _extra_tables(report)
-    lines += _derivation(report) + _pictures(report)
+    return lines + _derivation(report)
+
+
+def _notes(report: dict) -> list[str]:
     notes = report.get("notes", [])
-    if notes:
-        lines += ["## Notes", ""] + [f"- {n}" for n in notes] + [""]
+    return (["## Notes", ""] + [f"- {n}" for n in notes] + [""]) if notes else []
+
+
+def render(report: dict) -> str:
+    """The markdown of a run's report (renders on GitHub, converts with pandoc)."""
+    lines = _head(report) + _pictures(report) + _notes(report)
     return "\n".join(lines).rstrip() + "\n"
+
+
+# --- HTML and PDF -------------------------------------------------------------------------
+
+PIP_HINT = "pip install -e '.[report]'"
+APT_HINT = "apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+
+CSS = """
+@page { size: A4; margin: 18mm 16mm 20mm 16mm;
+        @bottom-center { content: counter(page) " / " counter(pages); font-size: 9pt;
+                         color: #555; } }
+html { font-family: "DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif;
+       font-size: 10.5pt; line-height: 1.4; color: #111; }
+body { max-width: 48em; margin: 0 auto; padding: 0 1em; }
+h1 { font-size: 18pt; margin: 0 0 0.6em; }
+h2 { font-size: 13.5pt; margin: 1.4em 0 0.5em; border-bottom: 1px solid #aaa;
+     break-after: avoid; page-break-after: avoid; }
+p, li { overflow-wrap: break-word; }
+ul { break-inside: avoid; page-break-inside: avoid; }
+table { border-collapse: collapse; margin: 0.4em 0 0.8em; }
+th, td { border: 1px solid #888; padding: 0.15em 0.6em; text-align: left; }
+th { background: #eee; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+figure { margin: 0.8em 0 1.2em; text-align: center;
+         break-inside: avoid; page-break-inside: avoid; }
+figure img { max-width: 100%; max-height: 215mm; height: auto; }
+figcaption { font-style: italic; margin-top: 0.3em; }
+.missing { color: #a00; }
+@media print { body { max-width: none; padding: 0; } }
+"""
+
+
+def _picture_file(folder: Path, name: str) -> Path:
+    """The file to show for a picture: a PNG beside an SVG of the same stem wins."""
+    path = folder / name
+    png = path.with_suffix(".png")
+    return png if path.suffix.lower() == ".svg" and png.is_file() else path
+
+
+def _data_uri(path: Path) -> str:
+    mime = {".svg": "image/svg+xml", ".png": "image/png"}.get(path.suffix.lower())
+    mime = mime or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _figures(report: dict, folder: Path) -> str:
+    """Each picture as a <figure>: the image inlined, its caption once, as the figcaption."""
+    parts: list[str] = []
+    for pic in report.get("pictures", []):
+        caption = html.escape(str(pic["caption"]), quote=False)
+        path = _picture_file(folder, pic["file"])
+        if path.is_file():
+            body = f'<img src="{_data_uri(path)}" alt="">'
+        else:
+            body = f'<p class="missing">(picture {html.escape(pic["file"])} is missing)</p>'
+        parts.append(f"<figure>\n{body}\n<figcaption>{caption}</figcaption>\n</figure>")
+    return ("<h2>Pictures</h2>\n" + "\n".join(parts)) if parts else ""
+
+
+def _markdown():
+    try:
+        import markdown
+    except ImportError as e:
+        raise SystemExit(f"models.report: --html and --pdf need the markdown package ({e}): "
+                         f"{PIP_HINT}") from None
+    return markdown
+
+
+def _weasyprint():
+    """WeasyPrint, or one line saying what to install (it prints a banner when pango is
+    missing: swallowed)."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            import weasyprint
+    except ImportError as e:
+        raise SystemExit(f"models.report: --pdf needs WeasyPrint, which is not installed ({e}): "
+                         f"{PIP_HINT} (and Debian's pango: {APT_HINT})") from None
+    except OSError as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SystemExit(f"models.report: --pdf needs Debian's pango, which WeasyPrint cannot "
+                         f"load ({reason}): {APT_HINT}") from None
+    return weasyprint
+
+
+def render_html(report: dict, folder: Path | str) -> str:
+    """The report as one self-contained HTML page: pictures from `folder` inlined as data:
+    URIs, print CSS for A4. Needs the markdown package."""
+    md = _markdown()
+
+    def to_html(lines: list[str]) -> str:
+        return md.markdown("\n".join(lines), extensions=["tables"], output_format="html")
+
+    body = "\n".join(part for part in (to_html(_head(report)), _figures(report, Path(folder)),
+                                        to_html(_notes(report))) if part)
+    title = html.escape(_title(report), quote=False)
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"<title>{title}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n"
+            f"</body>\n</html>\n")
+
+
+def write_pdf(page: str, target: Path | str, folder: Path | str = ".") -> None:
+    """Print an HTML page from render_html to a PDF with WeasyPrint."""
+    _weasyprint().HTML(string=page, base_url=str(folder)).write_pdf(str(target))
 
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m models.report", description=__doc__)
     p.add_argument("runs", nargs="+", help="run folders holding report.json")
-    for folder in map(Path, p.parse_args(argv).runs):
+    p.add_argument("--html", action="store_true",
+                   help="also write DIR/report.html, self-contained, to print from a browser")
+    p.add_argument("--pdf", action="store_true", help="also write DIR/report.pdf (WeasyPrint)")
+    args = p.parse_args(argv)
+    if args.html or args.pdf:  # say what is missing before writing anything
+        _markdown()
+    if args.pdf:
+        _weasyprint()
+    for folder in map(Path, args.runs):
         source = folder / "report.json"
         if not source.is_file():
             raise SystemExit(f"models.report: {source} does not exist (run the model first)")
-        (folder / "report.md").write_text(render(json.loads(source.read_text())))
+        report = json.loads(source.read_text())
+        (folder / "report.md").write_text(render(report))
         print(f"rebuilt {folder / 'report.md'}")
+        if args.html or args.pdf:
+            page = render_html(report, folder)
+            if args.html:
+                (folder / "report.html").write_text(page, encoding="utf-8")
+                print(f"wrote {folder / 'report.html'}")
+            if args.pdf:
+                write_pdf(page, folder / "report.pdf", folder)
+                print(f"wrote {folder / 'report.pdf'}")
 
 
 if __name__ == "__main__":
