@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test sysdeps lint bench clean
+.PHONY: demo test run sysdeps lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,17 +15,24 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m models.softmax_regression
 
+# Any course model with its flags: make run MODEL=mlp ARGS="--epochs 5 --hidden 128"
+MODEL ?= softmax_regression
+run: $(STAMP)
+	$(BIN)/python -m models.$(MODEL) $(ARGS)
+
 test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q --markdown-docs tests docs README.md
 
-# Graphviz's `dot` (rendered-graph tests) and the full Fashion-MNIST (full-data tests) are
-# Debian packages: installed here when missing and we are root; otherwise those tests skip
-# or say what to install.
+# Graphviz's `dot` (rendered-graph tests), the full Fashion-MNIST (full-data tests), pango
+# (report PDFs) and poppler (checking them) are Debian packages: installed here when missing
+# and we are root; otherwise those tests skip or say what to install.
 sysdeps:
-	@if { ! command -v dot >/dev/null || [ ! -d /usr/share/datasets/fashion-mnist ]; } \
+	@if { ! command -v dot >/dev/null || ! command -v pdftoppm >/dev/null \
+	      || [ ! -d /usr/share/datasets/fashion-mnist ]; } \
 	    && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-	    apt-get install -y -qq graphviz dataset-fashion-mnist >/dev/null; fi
+	    apt-get install -y -qq graphviz dataset-fashion-mnist \
+	    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils >/dev/null; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check tinygrad_hw tests models benchmarks scripts

@@ -1,4 +1,4 @@
-"""L2 sweep (COURSE.md section 3): softmax regression on Fashion-MNIST trained on J = C + lambda
+"""L2 sweep (docs/course.md §3): softmax regression on Fashion-MNIST trained on J = C + lambda
 ||W||^2 for each lambda, with weights as images, ||W|| and validation accuracy against lambda:
 python -m models.l2_sweep [--lambdas 1 0.1 0.01 0.001 0] [--dataset ...] [--out ...]"""
 
@@ -15,7 +15,7 @@ import numpy as np
 import tinygrad_hw as tg
 from tinygrad_hw import Tensor, nn
 
-from . import runner
+from . import cli, runner
 from .softmax_regression import derivation_check
 
 DEFAULT_LAMBDAS = (1.0, 0.1, 0.01, 0.001, 0.0)
@@ -143,13 +143,12 @@ def _report(args: argparse.Namespace, split: runner.Split, runs: list[Run], best
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = runner.parser("l2_sweep", __doc__.splitlines()[0], epochs=5, lr=0.1, init="zeros",
+    p = runner.parser("l2_sweep", __doc__, epochs=5, lr=0.1, init="zeros",
                       schedule="linear")
-    p.add_argument("--lambdas", type=float, nargs="+", default=list(DEFAULT_LAMBDAS),
+    p.add_argument("--lambdas", type=cli.NONNEGATIVE, nargs="+", default=list(DEFAULT_LAMBDAS),
                    help="the L2 strengths to train (--l2 is ignored here)")
     args = p.parse_args(argv)
-    began, out = time.perf_counter(), Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    began, out = time.perf_counter(), runner.prepare_out(args, "l2_sweep")
     split = runner.load_split(args)
     runs = [train_one(split, args, lam) for lam in args.lambdas]
     best = best_run(runs)

@@ -1,4 +1,4 @@
-"""Binary logistic regression (COURSE.md section 1): the mean cross-entropy loss as tinygrad_hw
+"""Binary logistic regression (docs/course.md §1): the mean cross-entropy loss as tinygrad_hw
 ops, the hand-derived gradient (1/N) sum_n (y_hat - y) x_n, and a two-class Fashion-MNIST run:
 python -m models.logistic_regression [--classes A B] [--dataset ...] [--out ...]"""
 
@@ -135,17 +135,15 @@ def _graph(out: Path, model: nn.Linear, split: runner.Split, batch_size: int) ->
 
 
 def main(argv: list[str] | None = None) -> dict:
-    p = runner.parser("logistic_regression", __doc__.splitlines()[0], epochs=20, lr=0.1,
+    p = runner.parser("logistic_regression", __doc__, resumable=True, epochs=20, lr=0.1,
                       schedule="linear", init="zeros")
     p.add_argument("--classes", nargs=2, type=_class_arg, metavar=("A", "B"),
                    default=[class_index(c) for c in DEFAULT_CLASSES],
-                   help="two classes, by index or name; y = 0 for A, 1 for B "
-                        "(default: T-shirt/top shirt)")
+                   help="two classes, by index or name; y = 0 for A, 1 for B")
     args = p.parse_args(argv)
     if args.classes[0] == args.classes[1]:
         p.error("--classes needs two different classes")
-    began, out = time.perf_counter(), Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    began, out = time.perf_counter(), runner.prepare_out(args, "logistic_regression")
     split = runner.load_split(args, args.classes)
     model = nn.Linear(784, 1, init=args.init, rng=args.seed, dtype=np.float32)
     check = _check(model, split, args, "initial weights")

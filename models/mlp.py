@@ -14,7 +14,7 @@ import tinygrad_hw as tg
 from tinygrad_hw import Tensor, nn
 from tinygrad_hw.testing import DerivationMismatch, assert_grad_close
 
-from . import runner
+from . import cli, runner
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
@@ -98,17 +98,18 @@ def dead_units(model: nn.Sequential, X: np.ndarray) -> int:
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    p = runner.parser("mlp", __doc__.splitlines()[0], epochs=15, lr=0.002, batch_size=128,
+    p = runner.parser("mlp", __doc__, resumable=True, epochs=15, lr=0.002, batch_size=128,
                       optimizer="adam", schedule="linear")
-    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    p.add_argument("--hidden", type=int, default=256, help="width of the hidden layer")
+    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu",
+                   help="the hidden layer's activation")
+    p.add_argument("--hidden", type=cli.POSITIVE_INT, default=256,
+                   help="width of the hidden layer")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> dict:
     args = _arguments(argv)
-    began, out = time.perf_counter(), Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    began, out = time.perf_counter(), runner.prepare_out(args, "mlp")
     split = runner.load_split(args)
     model = build(args)
     print(f"MLP 784 -> {args.hidden} ({args.activation}) -> 10 on {split.dataset}: "

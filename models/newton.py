@@ -1,4 +1,4 @@
-"""Newton's method for linear regression (COURSE.md section 7): the loss through tinygrad_hw ops,
+"""Newton's method for linear regression (docs/course.md §7): the loss through tinygrad_hw ops,
 its hand gradient and Hessian, one Newton step by autodiff and by hand; against gradient descent
 in the script: python -m models.newton [--n 200] [--d 5] [--seed 0] [--out DIR]"""
 
@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike
 import tinygrad_hw as tg
 from tinygrad_hw import Tensor
 
-from . import runner
+from . import cli, runner
 from .report import text_table
 
 
@@ -76,16 +76,26 @@ def gradient_descent(X: np.ndarray, y: np.ndarray, w_star: np.ndarray, lr: float
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m models.newton",
-                                description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m models.newton", description=__doc__,
+                                formatter_class=cli.HelpFormatter)
     p.add_argument("--out", default="runs/newton", help="folder for the report")
-    p.add_argument("--n", type=int, default=200, help="examples")
-    p.add_argument("--d", type=int, default=5, help="weights, the bias w_0 included")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--noise", type=float, default=0.1)
-    p.add_argument("--max-iter", type=int, default=5000, help="gradient-descent iterations")
-    p.add_argument("--tol", type=float, default=1e-6, help="GD stops within this of lstsq")
-    return p.parse_args(argv)
+    p.add_argument("--n", type=cli.POSITIVE_INT, default=200,
+                   help="examples (at least --d, or X^T X is singular)")
+    p.add_argument("--d", type=cli.ranged(int, 2), default=5,
+                   help="weights, the bias w_0 included")
+    p.add_argument("--seed", type=cli.NONNEGATIVE_INT, default=0, help="seed of the data")
+    p.add_argument("--noise", type=cli.NONNEGATIVE, default=0.1,
+                   help="standard deviation of the noise on y")
+    p.add_argument("--max-iter", type=cli.POSITIVE_INT, default=5000,
+                   help="gradient-descent iterations")
+    p.add_argument("--tol", type=cli.POSITIVE, default=1e-6,
+                   help="gradient descent stops within this distance of the least-squares w")
+    args = p.parse_args(argv)
+    if args.n < args.d:
+        p.error(f"argument --n: must be at least --d = {args.d} (the number of weights), got "
+                f"{args.n}: with fewer examples than weights X^T X is singular and there is no "
+                f"Newton step")
+    return args
 
 
 def _solve(X: np.ndarray, y: np.ndarray, args: argparse.Namespace) -> dict:
@@ -171,7 +181,7 @@ def _print(run: dict, tables: dict, args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> dict:
     args = _arguments(argv)
     began, out = time.perf_counter(), Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    cli.prepare_out(out, "python -m models.newton")
     X, y, w_true = make_data(args.n, args.d, args.seed, args.noise)
     run = _solve(X, y, args)
     tables = _tables(run, w_true)

@@ -1,4 +1,4 @@
-"""A sigmoid network of any depth in Nielsen's notation (COURSE.md section 6): forward pass in
+"""A sigmoid network of any depth in Nielsen's notation (docs/course.md §6): forward pass in
 tinygrad_hw ops keeping every z^l, BP1-BP4 in numpy; examples are columns, costs sum over them.
 Script: python -m models.nielsen_network [--sizes 784 30 10] [--cost quadratic|cross-entropy]"""
 
@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 import tinygrad_hw as tg
 from tinygrad_hw import Tensor, nn
 
-from . import runner
+from . import cli, runner
 from .report import text_table
 
 COSTS = ("quadratic", "cross_entropy")
@@ -158,12 +158,13 @@ DELTA_COLUMNS = ["weights", "l", "delta^l from", "‖delta^l‖ autodiff", "‖d
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    p = runner.parser("nielsen_network", __doc__.splitlines()[0], epochs=5, lr=3.0,
+    p = runner.parser("nielsen_network", __doc__, resumable=True, epochs=5, lr=3.0,
                       batch_size=10, schedule="linear")
-    p.add_argument("--sizes", type=int, nargs="+", default=[784, 30, 10],
+    p.add_argument("--sizes", type=cli.POSITIVE_INT, nargs="+", default=[784, 30, 10],
                    help="layer widths n_0 ... n_L (n_0 = 784 pixels, n_L = 10 classes)")
-    p.add_argument("--cost", choices=["quadratic", "cross-entropy"], default="quadratic")
-    p.add_argument("--check-examples", type=int, default=10,
+    p.add_argument("--cost", choices=["quadratic", "cross-entropy"], default="quadratic",
+                   help="the cost C of the output layer")
+    p.add_argument("--check-examples", type=cli.POSITIVE_INT, default=10,
                    help="examples (columns) in the batch of the delta check")
     args = p.parse_args(argv)
     if len(args.sizes) < 2 or args.sizes[0] != 784 or args.sizes[-1] != 10:
@@ -173,8 +174,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> dict:
     args = _arguments(argv)
-    began, out, cost_name = time.perf_counter(), Path(args.out), args.cost.replace("-", "_")
-    out.mkdir(parents=True, exist_ok=True)
+    began, cost_name = time.perf_counter(), args.cost.replace("-", "_")
+    out = runner.prepare_out(args, "nielsen_network")
     split = runner.load_split(args)
     model, loss_fn = build(args.sizes, args.init, args.seed), mean_cost(cost_name, 10)
     X = split.X_train[: args.check_examples].T.astype(np.float64)  # examples as columns

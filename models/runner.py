@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,8 @@ import numpy as np
 
 import tinygrad_hw as tg
 from tinygrad_hw.data import DataLoader
+
+from . import cli
 
 CLASSES = list(tg.data.FASHION_MNIST_CLASSES)
 
@@ -28,29 +31,46 @@ def full_data_installed() -> bool:
     return True
 
 
-def parser(name: str, description: str, **defaults: Any) -> argparse.ArgumentParser:
-    """The flags every model takes; `defaults` overrides their default values."""
-    p = argparse.ArgumentParser(prog=f"python -m models.{name}", description=description)
+def parser(name: str, description: str, resumable: bool = False,
+           **defaults: Any) -> argparse.ArgumentParser:
+    """The flags every image model takes; `defaults` overrides their default values.
+    `description` is the model's docstring; resumable models get --resume."""
+    p = argparse.ArgumentParser(prog=f"python -m models.{name}", description=description,
+                                formatter_class=cli.HelpFormatter)
     p.add_argument("--dataset", choices=["sample", "fashion-mnist"], default=None,
-                   help="default: fashion-mnist when installed, else the shipped sample")
+                   help="fashion-mnist when installed, else the sample shipped with "
+                        "tinygrad_hw")
     p.add_argument("--out", default=f"runs/{name}", help="folder for the report and pictures")
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--l2", type=float, default=0.0, help="lambda of lambda ||w||^2")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--val-split", type=float, default=0.2)
-    p.add_argument("--init", choices=["zeros", "default"], default="default")
-    p.add_argument("--patience", type=int, default=None, help="early stopping (off if unset)")
-    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
-    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum")
+    p.add_argument("--epochs", type=cli.POSITIVE_INT, default=10, help="passes over the data")
+    p.add_argument("--lr", type=cli.POSITIVE, default=0.1, help="learning rate (step size)")
+    p.add_argument("--batch-size", type=cli.POSITIVE_INT, default=64,
+                   help="examples per mini-batch")
+    p.add_argument("--l2", type=cli.NONNEGATIVE, default=0.0,
+                   help="lambda of the penalty lambda ||W||^2 on the weights (0: none)")
+    p.add_argument("--seed", type=cli.NONNEGATIVE_INT, default=0,
+                   help="seed of the split, the initial weights and the shuffling")
+    p.add_argument("--val-split", type=cli.FRACTION, default=0.2,
+                   help="share of the training images held out for validation, in [0, 1); "
+                        "0: no validation split (train on all of them)")
+    p.add_argument("--init", choices=["zeros", "default"], default="default",
+                   help="initial weights: zeros, or small random values")
+    p.add_argument("--patience", type=cli.POSITIVE_INT, default=None,
+                   help="stop when the validation loss has not improved for this many "
+                        "epochs (off when not given)")
+    p.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd",
+                   help="mini-batch SGD or Adam")
+    p.add_argument("--momentum", type=cli.ranged(float, 0, 1, high_open=True), default=0.0,
+                   help="SGD momentum, in [0, 1)")
     p.add_argument("--schedule", choices=["constant", "linear"], default="constant",
                    help="learning rate per epoch: constant, or falling linearly to 0")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="show a progress bar (default: only on a terminal)")
+                   help="show a progress bar (by default only on a terminal)")
     p.add_argument("--compile", action="store_true",
                    help="run training steps through tg.compile (same results, faster)")
-    p.set_defaults(**defaults)
+    if resumable:
+        p.add_argument("--resume", action="store_true",
+                       help="continue an interrupted run from the checkpoint in --out")
+    p.set_defaults(interrupted=None, **defaults)
     return p
 
 
@@ -123,18 +143,71 @@ def l2_regularizer(args: argparse.Namespace) -> Any:
                                    args.l2)
 
 
+CHECKPOINT = "checkpoint.npz"
+
+
+def prepare_out(args: argparse.Namespace, name: str) -> Path:
+    """--out as a folder this run can write into, cleared of the previous run's files (the
+    checkpoint is kept for --resume)."""
+    keep = (CHECKPOINT, "checkpoint.json") if getattr(args, "resume", False) else ()
+    out = Path(args.out)
+    cli.prepare_out(out, f"python -m models.{name}", keep)
+    return out
+
+
 def train(model: Any, split: Split, args: argparse.Namespace, loss_fn: Any = tg.cross_entropy,
           regularizer: Any = None) -> tuple[Any, float]:
-    """fit() with the flags' optimizer, schedule, L2 and early stopping; (history, seconds)."""
+    """fit() with the flags' optimizer, schedule, L2 and early stopping; (history, seconds).
+
+    A resumable model (args.resume exists) checkpoints into --out after every epoch and, with
+    --resume, continues from there. Ctrl-C then keeps the finished epochs: the model is put
+    back to the last checkpoint, args.interrupted says how far it got, and the history so
+    far is returned (runner.finish reports it as interrupted)."""
     train_loader, val_loader = loaders(split, args)
     schedule = (tg.train.linear_decay(args.lr, args.epochs) if args.schedule == "linear"
                 else None)
+    opt = optimizer(model, args)
+    checkpoint = _checkpoint(args) if hasattr(args, "resume") else None
     began = time.perf_counter()
-    hist = tg.fit(model, optimizer(model, args), train_loader, val_loader, epochs=args.epochs,
-                  loss_fn=loss_fn, regularizer=regularizer or l2_regularizer(args),
-                  patience=args.patience, progress=args.progress, lr_schedule=schedule,
-                  compile=getattr(args, "compile", False))
+    try:
+        hist = tg.fit(model, opt, train_loader, val_loader, epochs=args.epochs,
+                      loss_fn=loss_fn, regularizer=regularizer or l2_regularizer(args),
+                      patience=args.patience, progress=args.progress, lr_schedule=schedule,
+                      compile=getattr(args, "compile", False), checkpoint=checkpoint,
+                      resume=bool(checkpoint and args.resume))
+    except KeyboardInterrupt:
+        if checkpoint is None or not checkpoint.is_file():
+            raise
+        hist = tg.train.load_checkpoint(checkpoint, model)
+        if not hist.epoch:
+            raise
+        args.interrupted = (hist.epoch[-1], args.epochs)
     return hist, time.perf_counter() - began
+
+
+_NOT_SETTINGS = ("out", "progress", "compile", "resume", "interrupted")
+
+
+def _checkpoint(args: argparse.Namespace) -> Path:
+    """The checkpoint path in --out. With --resume, a checkpoint written with other flags is
+    refused (the flags are recorded beside it), naming the flags that differ."""
+    out = Path(args.out)
+    path, record = out / CHECKPOINT, out / "checkpoint.json"
+    flags = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
+    if args.resume and path.is_file() and record.is_file():
+        saved = json.loads(record.read_text())
+        changed = [f"--{k.replace('_', '-')} {saved.get(k)} (now {v})"
+                   for k, v in flags.items() if saved.get(k) != v]
+        if changed:
+            raise SystemExit(f"--resume: the checkpoint in {out} was written with other "
+                             f"settings: {', '.join(changed)}; use the same flags, or run "
+                             f"without --resume to start over")
+    elif args.resume:
+        print(f"--resume: no checkpoint in {out}; starting from epoch 1")
+    elif path.is_file():
+        path.unlink()  # an earlier run's: never resumed from by accident
+    record.write_text(json.dumps(flags, indent=1) + "\n")
+    return path
 
 
 def image_pictures(out: Path, hist: Any, split: Split, title: str) -> list[dict[str, str]]:
@@ -180,23 +253,36 @@ def results(model: Any, split: Split, hist: Any, loss_fn: Any = tg.cross_entropy
 
 def base_report(name: str, args: argparse.Namespace, split: Split | None) -> dict[str, Any]:
     hyper = {k: v for k, v in vars(args).items()
-             if k not in ("out", "dataset", "progress", "compile")}
+             if k not in ("out", "dataset", "progress", "compile", "resume", "interrupted")}
     report: dict[str, Any] = {"model": name, "hyperparameters": hyper,
                               "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     if split is not None:
         report.update(dataset=split.dataset, n_train=len(split.X_train),
                       n_val=len(split.X_val), n_test=len(split.X_test))
+    if getattr(args, "interrupted", None):
+        report["interrupted_after_epoch"], report["epochs_planned"] = args.interrupted
     return report
 
 
 def finish(out: Path, report: dict[str, Any]) -> dict[str, Any]:
-    """Write report.json and report.md; print where they are."""
+    """Write report.json and report.md; print where they are. An interrupted run then
+    exits with status 130 (as after Ctrl-C) after one line saying how to resume."""
     from .report import render
 
     out.mkdir(parents=True, exist_ok=True)
+    stop = report.get("interrupted_after_epoch")
+    if stop:
+        stopped = f"interrupted after epoch {stop} of {report['epochs_planned']}"
+        report["title"] = f"{report.get('model', 'model')}: homework report ({stopped})"
+        report["notes"] = [f"The run was {stopped}: the results and curves are those of "
+                           f"epoch {stop}. Continue it with --resume."] + report.get("notes", [])
+    report["files"] = cli.written_files(out, report, (CHECKPOINT, "checkpoint.json"))
     (out / "report.json").write_text(json.dumps(_plain(report), indent=2) + "\n")
     (out / "report.md").write_text(render(report))
     print(f"report: {out / 'report.md'} (and report.json); pictures in {out}/")
+    if stop:
+        print(f"{stopped}; resume with --resume", file=sys.stderr)
+        raise SystemExit(130)
     return report
 
 

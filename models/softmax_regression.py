@@ -1,11 +1,10 @@
-"""Softmax regression over K classes (COURSE.md sections 2 and 8): mean cross-entropy of
+"""Softmax regression over K classes (docs/course.md §2 and §8): mean cross-entropy of
 softmax(W x + b) through tinygrad_hw ops, the hand-derived gradients for W and b, and the
 Fashion-MNIST training run: python -m models.softmax_regression [--dataset ...] [--out ...]"""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -75,11 +74,10 @@ def derivation_check(model: nn.Linear, X: np.ndarray, y: np.ndarray, lam: float)
 
 
 def main(argv: list[str] | None = None) -> dict:
-    args = runner.parser("softmax_regression", __doc__.splitlines()[0], epochs=20, lr=0.002,
+    args = runner.parser("softmax_regression", __doc__, resumable=True, epochs=20, lr=0.002,
                          optimizer="adam", schedule="linear", init="zeros").parse_args(argv)
     began = time.perf_counter()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = runner.prepare_out(args, "softmax_regression")
     split = runner.load_split(args)
     model = nn.Linear(784, 10, init=args.init, rng=args.seed, dtype=np.float32)
     check = derivation_check(model, split.X_train[:64], split.y_train[:64], args.l2)

@@ -1,4 +1,4 @@
-"""Step size and batch size (COURSE.md section 4) with softmax regression on a subset of
+"""Step size and batch size (docs/course.md §4) with softmax regression on a subset of
 Fashion-MNIST: too-small / good / too-large learning rates, and batch size 1 against larger
 batches: python -m models.step_size_study [--lrs S G L] [--batch-sizes 1 32 256] [--out ...]"""
 
@@ -15,7 +15,7 @@ import numpy as np
 import tinygrad_hw as tg
 from tinygrad_hw import Tensor, nn
 
-from . import runner
+from . import cli, runner
 
 ROLES = ("too small", "good", "too large")
 
@@ -212,19 +212,19 @@ def _graph(out: Path, model: nn.Linear, split: runner.Split, batch_size: int) ->
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = runner.parser("step_size_study", __doc__.splitlines()[0], epochs=2, lr=0.1,
-                      init="zeros")
-    p.add_argument("--subset", type=int, default=5000,
+    p = runner.parser("step_size_study", __doc__, epochs=2, lr=0.1, init="zeros")
+    p.add_argument("--subset", type=cli.NONNEGATIVE_INT, default=5000,
                    help="training examples used (0: all of the training split)")
-    p.add_argument("--lrs", type=float, nargs=3, metavar=("SMALL", "GOOD", "LARGE"),
+    p.add_argument("--lrs", type=cli.POSITIVE, nargs=3, metavar=("SMALL", "GOOD", "LARGE"),
                    help="the three learning rates (default: lr/100, lr, 20 lr)")
-    p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 32, 256])
-    p.add_argument("--batch-lr", type=float, default=None,
+    p.add_argument("--batch-sizes", type=cli.POSITIVE_INT, nargs="+", default=[1, 32, 256],
+                   help="the batch sizes compared")
+    p.add_argument("--batch-lr", type=cli.POSITIVE, default=None,
                    help="the learning rate of every batch-size run (default: lr / 10; batch "
                         "size 1 takes a whole step per example and needs a smaller one)")
-    p.add_argument("--blowup", type=float, default=10.0,
+    p.add_argument("--blowup", type=cli.ranged(float, 1, low_open=True), default=10.0,
                    help="a run diverged once its loss exceeds this x its first step's loss")
-    p.add_argument("--probe", type=int, default=500,
+    p.add_argument("--probe", type=cli.POSITIVE_INT, default=500,
                    help="training examples on which the cost J is tracked after every step")
     return p
 
@@ -252,8 +252,7 @@ def _report(args: argparse.Namespace, split: runner.Split, lr_runs: list[dict],
 def main(argv: list[str] | None = None) -> dict:
     args = _parser().parse_args(argv)
     args.batch_lr = args.batch_lr or args.lr / 10
-    began, out = time.perf_counter(), Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    began, out = time.perf_counter(), runner.prepare_out(args, "step_size_study")
     split = _load(args)
     lrs = sorted(args.lrs or [args.lr / 100, args.lr, args.lr * 20])
     lr_runs = [lr_run(split, args, lr, role) for lr, role in zip(lrs, ROLES)]

@@ -1,4 +1,4 @@
-"""The two-layer networks written out by hand (COURSE.md section 5): a regression net with one
+"""The two-layer networks written out by hand (docs/course.md §5): a regression net with one
 linear output and a 3-class softmax classifier on 4 sigmoid hidden units; losses and hand
 gradients are means over the N examples. Script: python -m models.two_layer_net [--out DIR]"""
 
@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 import tinygrad_hw as tg
 from tinygrad_hw import Tensor
 
-from . import runner
+from . import cli, runner
 from .report import text_table
 
 N_INPUTS = 3  # x_0 = 1 (the bias) plus two features
@@ -153,14 +153,17 @@ def _max_gap(loss_fn: Callable[..., Tensor], hand_fn: Callable, params: list[np.
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m models.two_layer_net",
-                                description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m models.two_layer_net", description=__doc__,
+                                formatter_class=cli.HelpFormatter)
     p.add_argument("--out", default="runs/two_layer_net", help="folder for the report")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--n", type=int, default=200, help="training examples per net")
-    p.add_argument("--steps", type=int, default=5000, help="full-batch gradient-descent steps")
-    p.add_argument("--lr", type=float, default=0.3)
-    p.add_argument("--noise", type=float, default=0.1, help="std of the regression noise")
+    p.add_argument("--seed", type=cli.NONNEGATIVE_INT, default=0,
+                   help="seed of the data and the initial weights")
+    p.add_argument("--n", type=cli.POSITIVE_INT, default=200, help="training examples per net")
+    p.add_argument("--steps", type=cli.POSITIVE_INT, default=5000,
+                   help="full-batch gradient-descent steps")
+    p.add_argument("--lr", type=cli.POSITIVE, default=0.3, help="learning rate")
+    p.add_argument("--noise", type=cli.NONNEGATIVE, default=0.1,
+                   help="standard deviation of the regression noise")
     return p.parse_args(argv)
 
 
@@ -254,7 +257,7 @@ def _pictures(out: Path, reg: dict, cls: dict) -> list[dict]:
 def main(argv: list[str] | None = None) -> dict:
     args = _arguments(argv)
     began, out = time.perf_counter(), Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    cli.prepare_out(out, "python -m models.two_layer_net")
     rng = np.random.default_rng(args.seed)
     reg, cls = _train_regression(args, rng), _train_classifier(args, rng)
     report = runner.base_report("two_layer_net", args, None)

@@ -1,4 +1,4 @@
-"""The classic fully worked 2-2-2 backpropagation example (COURSE.md section 6): forward pass,
+"""The classic fully worked 2-2-2 backpropagation example (docs/course.md §6): forward pass,
 E_total, gradients by autodiff and by hand, and one gradient-descent step (weights only),
 with a cross-entropy variant. Script: python -m models.worked_example [--cost ...] [--out DIR]"""
 
@@ -15,7 +15,7 @@ import tinygrad_hw as tg
 from tinygrad_hw import Tensor
 
 from . import _worked_example_report as tables
-from . import runner
+from . import cli, runner
 from .report import text_table
 
 INPUTS = np.array([0.05, 0.10])
@@ -125,12 +125,13 @@ def one_step(cross_entropy: bool = False, by_hand: bool = False) -> Params:
 # ---- the script: every number of the worked example, by hand and by autodiff ----
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m models.worked_example",
-                                description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m models.worked_example", description=__doc__,
+                                formatter_class=cli.HelpFormatter)
     p.add_argument("--out", default="runs/worked_example", help="folder for the report")
     p.add_argument("--cost", choices=["quadratic", "cross-entropy"], default="quadratic",
                    help="E_total = sum 1/2 (t - out)^2 (the classic), or cross-entropy")
-    p.add_argument("--lr", type=float, default=LEARNING_RATE)
+    p.add_argument("--lr", type=cli.POSITIVE, default=LEARNING_RATE,
+                   help="learning rate of the one update")
     return p.parse_args(argv)
 
 
@@ -170,7 +171,7 @@ def _run(cross_entropy: bool, lr: float) -> tuple[dict, dict]:
 def main(argv: list[str] | None = None) -> dict:
     args = _arguments(argv)
     began, out, cross_entropy = time.perf_counter(), Path(args.out), args.cost != "quadratic"
-    out.mkdir(parents=True, exist_ok=True)
+    cli.prepare_out(out, "python -m models.worked_example")
     found, facts = _run(cross_entropy, args.lr)
     for title, table in found.items():
         print(f"{title}:\n{text_table(table['columns'], table['rows'])}\n")

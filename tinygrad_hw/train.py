@@ -334,6 +334,17 @@ def _save(path, epoch, model, optimizer, hist: History, best: _Best) -> None:
     }, path)
 
 
+def load_checkpoint(path: str | os.PathLike, model: Any, optimizer: Any = None) -> History:
+    """Put `model` (and `optimizer`, if given) back to the state fit() saved in its checkpoint
+    after the last finished epoch, and return the history up to that epoch: what is left of
+    a run that was interrupted, e.g. by Ctrl-C (fit(..., resume=True) continues it)."""
+    ckpt = load(path)
+    model.load_state_dict(ckpt["model"])
+    if optimizer is not None:
+        optimizer.load_state_dict(ckpt["optimizer"])
+    return History.from_dict(ckpt["history"])
+
+
 def _restore(path, model, optimizer) -> tuple[int, History, _Best]:
     ckpt = load(path)
     model.load_state_dict(ckpt["model"])
