@@ -100,7 +100,7 @@ def _pictures(out: Path, runs: list[Run], best: Run, split: runner.Split) -> lis
         {"file": "norm_vs_lambda.png", "caption": "||W|| against lambda: it grows as lambda falls"},
         {"file": "val_accuracy_vs_lambda.png",
          "caption": "Validation (and training) accuracy against lambda"},
-        {"file": "graph.svg", "caption": f"Compute graph of one mini-batch's loss J = C + "
+        {"file": "graph.png", "caption": f"Compute graph of one mini-batch's loss J = C + "
                                          f"lambda ||W||^2 for the best lambda ({best.lam:g}; "
                                          f"no penalty term when it is 0), with gradients"}]
 

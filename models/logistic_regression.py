@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict:
                   derivation_check=check, summary=_summary(split), loss_name="binary cross-entropy",
                   classes={"y=0": split.class_names[0], "y=1": split.class_names[1]},
                   pictures=_pictures(out, model, hist, split))
-    report["pictures"].append({"file": "graph.svg",
+    report["pictures"].append({"file": "graph.png",
                                "caption": "Compute graph of one mini-batch's loss, with gradients"})
     report["notes"] = _graph(out, model, split, args.batch_size) + [TUNING]
     report["seconds"] = time.perf_counter() - began

@@ -141,14 +141,14 @@ def _pictures(out: Path, model: nn.Sequential, hist: tg.train.History, split: ru
                                 title="incoming weights of hidden units (red +, blue -)")
     pictures.append({"file": "weights.png", "caption": f"Incoming weights, as 28x28 images, of "
                      f"the {len(units)} hidden units with the largest outgoing weights"})
-    pictures.append({"file": "graph.svg", "caption": "Compute graph of one mini-batch's loss, "
+    pictures.append({"file": "graph.png", "caption": "Compute graph of one mini-batch's loss, "
                                                      "with the deltas dC/dz of both layers"})
     return pictures
 
 
 def _graph(out: Path, model: nn.Sequential, split: runner.Split,
            args: argparse.Namespace) -> list[str]:
-    """graph.svg / graph.dot of one mini-batch's loss, drawn after backward()."""
+    """graph.png, graph.svg and graph.dot of one mini-batch's loss, drawn after backward()."""
     X, y = split.X_train[: args.batch_size], split.y_train[: args.batch_size]
     graph_loss = tg.cross_entropy(model(Tensor(X, name="X (one batch)")), y)
     graph_loss.backward(retain_graph=True)  # the graph is kept so the deltas can be drawn

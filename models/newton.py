@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> dict:
                           "max |autodiff - hand| gradient at w = 0": float(gradient_gap),
                           "max |autodiff - hand| Hessian": run["hessian_gap"]})
     report.update(pictures=[_picture(out, X, y, run, args.tol),
-                            {"file": "graph.svg", "caption": "Compute graph of f at w = 0"}],
+                            {"file": "graph.png", "caption": "Compute graph of f at w = 0"}],
                   notes=_graph(out, X, y), seconds=time.perf_counter() - began)
     return runner.finish(out, report)
 

@@ -221,7 +221,7 @@ def _pictures(out: Path, hist: tg.train.History, split: runner.Split,
                          f"{args.cost} cost", loss_label=f"{args.cost} cost (mean)")
     return [{"file": "curves.png", "caption": f"Loss ({args.cost} cost) and accuracy per epoch "
                                               f"(train vs validation)"},
-            {"file": "graph.svg", "caption": "Compute graph of the cost of the delta-check "
+            {"file": "graph.png", "caption": "Compute graph of the cost of the delta-check "
                                              "batch (examples as columns), with the deltas"}]
 
 

@@ -228,14 +228,16 @@ def evaluate(model: Any, X: np.ndarray, y: np.ndarray, loss_fn: Any = tg.cross_e
 
 def write_graph(loss: tg.Tensor, out: Path, module: Any = None, title: str = "",
                 **options: Any) -> list[str]:
-    """graph.dot always, graph.svg when Graphviz's `dot` is installed; returns notes.
+    """graph.dot always; graph.png (what the report shows: any viewer draws it as laid out)
+    and graph.svg (sharp at any zoom) when Graphviz's `dot` is installed; returns notes.
     `options` go to tg.viz.draw_graph (e.g. names=, deltas=True)."""
     graph = tg.viz.draw_graph(loss, module=module, title=title, **options)
     (out / "graph.dot").write_text(graph.source)
     try:
-        (out / "graph.svg").write_bytes(graph.pipe(format="svg"))
+        for fmt in ("png", "svg"):
+            (out / f"graph.{fmt}").write_bytes(graph.pipe(format=fmt))
     except tg.viz.GraphvizNotFound as e:
-        return [f"graph.svg not written: {str(e).splitlines()[0]}"]
+        return [f"graph.png and graph.svg not written: {str(e).splitlines()[0]}"]
     return []
 
 

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> dict:
     graph_loss = tg.cross_entropy(model(Tensor(batch[0], name="X (one batch)")), batch[1])
     graph_loss.backward()
     report["notes"] = runner.write_graph(graph_loss, out, model, "softmax regression: one batch")
-    pictures.append({"file": "graph.svg", "caption": "Compute graph of one mini-batch's loss"})
+    pictures.append({"file": "graph.png", "caption": "Compute graph of one mini-batch's loss"})
     report.update(pictures=pictures, seconds=time.perf_counter() - began)
     print(f"test accuracy {report['test_accuracy']:.4f}, test cross-entropy "
           f"{report['test_loss']:.4f}, trained in {seconds:.1f} s")

@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> dict:
     pictures = runner.image_pictures(out, good["hist"], split, f"lr = {good['lr']:g} (good)")
     pictures += [_lr_picture(out, lr_runs),
                  _batch_picture(out, batch_runs, len(split.X_train), len(probe[0])),
-                 {"file": "graph.svg", "caption": "Compute graph of one mini-batch's loss"}]
+                 {"file": "graph.png", "caption": "Compute graph of one mini-batch's loss"}]
     report["notes"] = (_graph(out, good["model"], split, args.batch_size)
                        + [DIVERGED_NOTE, _noise_note(batch_runs)])
     report.update(pictures=pictures, seconds=time.perf_counter() - began)

@@ -250,7 +250,7 @@ def _pictures(out: Path, reg: dict, cls: dict) -> list[dict]:
                               title="two-layer nets, full-batch gradient descent",
                               xlabel="gradient-descent step", log_y=True)
     return [{"file": "curves.png", "caption": "Training loss per step of both nets (log scale)"},
-            {"file": "graph.svg", "caption": "Compute graph of the regression net's loss, "
+            {"file": "graph.png", "caption": "Compute graph of the regression net's loss, "
                                              "with delta = dSE/dz and dSE/do"}]
 
 

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> dict:
     for key, value in check.items():
         print(f"{key}: {value:.3g}" if isinstance(value, float) else f"{key}: {value}")
     report.update(notes=_graph(out, initial_parameters(), cross_entropy),
-                  pictures=[{"file": "graph.svg", "caption": "Compute graph at the initial "
+                  pictures=[{"file": "graph.png", "caption": "Compute graph at the initial "
                              "weights after backward(): values, gradients and deltas"}],
                   seconds=time.perf_counter() - began)
     return runner.finish(out, report)

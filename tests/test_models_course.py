@@ -32,6 +32,7 @@ def run(main, out: Path, *flags: str, files: tuple[str, ...] = ()) -> dict:
             assert (out / name).read_bytes()[:8] == PNG, name
     if shutil.which("dot"):
         assert (out / "graph.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+        assert (out / "graph.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "grad" in (out / "graph.dot").read_text()  # drawn after backward()
     for key in ("model", "dataset", "hyperparameters", "seconds"):
         assert key in report, key
@@ -39,7 +40,7 @@ def run(main, out: Path, *flags: str, files: tuple[str, ...] = ()) -> dict:
     check_markdown_tables(markdown)
     for picture in report["pictures"]:
         assert f"]({picture['file']})" in markdown, picture
-        assert (out / picture["file"]).is_file() or picture["file"] == "graph.svg"
+        assert (out / picture["file"]).is_file() or picture["file"] == "graph.png"
     return report
 
 

@@ -36,6 +36,7 @@ def run(main, out: Path, *flags: str) -> dict:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     if shutil.which("dot"):
         assert (out / "graph.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+        assert (out / "graph.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "grad" in (out / "graph.dot").read_text()  # drawn after backward(): gradients
     missing = [k for k in STANDARD if k not in report]
     assert not missing, missing
@@ -60,7 +61,7 @@ def pictures(report: dict) -> set[str]:
 
 def test_logistic_regression_script(tmp_path, sample_train_labels, capsys):
     report = run(logreg.main, tmp_path, "--epochs", "3")
-    assert {"curves.png", "samples.png", "weights.png", "graph.svg"} <= pictures(report)
+    assert {"curves.png", "samples.png", "weights.png", "graph.png"} <= pictures(report)
     assert report["model"] == "logistic_regression"
     assert report["classes"] == {"y=0": "T-shirt/top", "y=1": "Shirt"}
     assert report["hyperparameters"]["classes"] == [0, 6]
@@ -125,7 +126,7 @@ def test_logistic_derivation_check_reports_a_wrong_hand_gradient(monkeypatch):
 def test_l2_sweep_script(tmp_path, sample_train_labels):
     report = run(l2_sweep.main, tmp_path, "--epochs", "2")
     assert {"weights_by_lambda.png", "norm_vs_lambda.png", "val_accuracy_vs_lambda.png",
-            "curves.png", "graph.svg"} <= pictures(report)
+            "curves.png", "graph.png"} <= pictures(report)
     assert report["n_train"] + report["n_val"] == len(sample_train_labels)
     table = report["tables"]["L2 sweep"]
     assert table["columns"][:2] == ["lambda", "weight norm"]
@@ -155,7 +156,7 @@ def test_l2_sweep_takes_its_own_lambdas(tmp_path):
 
 def test_step_size_study_script(tmp_path, sample_train_labels):
     report = run(step_size_study.main, tmp_path, "--epochs", "1", "--subset", "1000")
-    assert {"learning_rates.png", "batch_sizes.png", "curves.png", "graph.svg"} <= pictures(report)
+    assert {"learning_rates.png", "batch_sizes.png", "curves.png", "graph.png"} <= pictures(report)
     assert report["n_train"] == 1000
     assert report["n_val"] == round(0.2 * len(sample_train_labels))
     assert report["epochs_run"] == 1

@@ -10,7 +10,7 @@ from models import report as report_cli
 from models import softmax_regression
 
 FILES = ["report.json", "report.md", "curves.png", "samples.png", "weights.png", "graph.dot"]
-FILES += ["graph.svg"] if shutil.which("dot") else []  # needs Graphviz's dot
+FILES += ["graph.svg", "graph.png"] if shutil.which("dot") else []  # needs Graphviz's dot
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_report_fields_are_sane(run):
 
 def test_report_md_embeds_every_picture(run):
     text = (run / "report.md").read_text()
-    for picture in ("curves.png", "samples.png", "weights.png", "graph.svg"):
+    for picture in ("curves.png", "samples.png", "weights.png", "graph.png"):
         assert f"]({picture})" in text
     assert "| test |" in text
 
