@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .reference import sigmoid
+
 Params = dict[str, np.ndarray]
 
 # weight name -> (parameter, index, chain rule of dE/dw); W1 = [[w1, w2], [w3, w4]] etc.
@@ -24,17 +26,14 @@ def _f(value: float) -> str:
     return f"{float(value):.9f}"
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
-
 
 def forward_values(params: Params, x: np.ndarray, target: np.ndarray,
                    cross_entropy: bool) -> dict[str, float]:
     """net_h, out_h, net_o, out_o, each output's error E_o and E_total, by name."""
     net_h = params["W1"] @ x + params["b1"]
-    out_h = _sigmoid(net_h)
+    out_h = sigmoid(net_h)
     net_o = params["W2"] @ out_h + params["b2"]
-    out_o = _sigmoid(net_o)
+    out_o = sigmoid(net_o)
     if cross_entropy:
         errors = -(target * np.log(out_o) + (1 - target) * np.log(1 - out_o))
     else:

@@ -17,12 +17,10 @@ from tinygrad_hw import Tensor, nn
 from tinygrad_hw.testing import DerivationMismatch, assert_grad_close
 
 from . import runner
+from .reference import sigmoid
 
 DEFAULT_CLASSES = ("T-shirt/top", "Shirt")  # a hard pair; y = 1 for the second (shirt)
 
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -z))  # 1 / (1 + e^-z) without overflow
 
 
 def predict(w: Tensor | ArrayLike, X: Tensor | ArrayLike) -> Tensor:
@@ -48,7 +46,7 @@ def loss_from_probabilities(
 def hand_gradient(w: ArrayLike, X: ArrayLike, y: ArrayLike) -> np.ndarray:
     """dC/dw_i = (1/N) sum_n (y_hat_n - y_n) x_ni   (= -(1/N) sum_n (y - y_hat) x_ni)."""
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    y_hat = _sigmoid(X @ np.asarray(w, dtype=np.float64))
+    y_hat = sigmoid(X @ np.asarray(w, dtype=np.float64))
     return X.T @ (y_hat - y) / len(y)
 
 

@@ -16,13 +16,11 @@ import tinygrad_hw as tg
 from tinygrad_hw import Tensor, nn
 
 from . import cli, runner
+from .reference import sigmoid
 from .report import text_table
 
 COSTS = ("quadratic", "cross_entropy")
 
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -z))  # 1 / (1 + e^-z) without overflow
 
 
 def _check_cost(cost_name: str) -> None:
@@ -72,7 +70,7 @@ def output_delta(z_out: np.ndarray, Y: ArrayLike, cost_name: str = "quadratic") 
     """BP1: delta^L = grad_a C (.) sigma'(z^L). quadratic: grad_a C = a^L - y; cross-entropy:
     grad_a C = (a^L - y) / (a^L (1 - a^L)), the sigma' cancels and delta^L = a^L - y."""
     _check_cost(cost_name)
-    a_out = _sigmoid(z_out)
+    a_out = sigmoid(z_out)
     diff = a_out - np.asarray(Y, dtype=np.float64)
     return diff * a_out * (1 - a_out) if cost_name == "quadratic" else diff
 
@@ -94,10 +92,10 @@ def backprop(
     activations, zs = [np.asarray(X, dtype=np.float64)], []
     for W, b in zip(weights, biases):
         zs.append(W @ activations[-1] + np.asarray(b, dtype=np.float64))
-        activations.append(_sigmoid(zs[-1]))
+        activations.append(sigmoid(zs[-1]))
     deltas = [output_delta(zs[-1], Y, cost_name)]
     for W_next, z in zip(weights[:0:-1], zs[-2::-1]):
-        s = _sigmoid(z)
+        s = sigmoid(z)
         deltas.insert(0, (W_next.T @ deltas[0]) * s * (1 - s))
     grad_W = [delta @ a_prev.T for delta, a_prev in zip(deltas, activations[:-1])]
     grad_b = [delta.sum(axis=1, keepdims=True) for delta in deltas]

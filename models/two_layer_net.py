@@ -16,15 +16,13 @@ import tinygrad_hw as tg
 from tinygrad_hw import Tensor
 
 from . import cli, runner
+from .reference import sigmoid, softmax
 from .report import text_table
 
 N_INPUTS = 3  # x_0 = 1 (the bias) plus two features
 N_HIDDEN = 4
 N_CLASSES = 3
 
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return np.exp(-np.logaddexp(0.0, -z))  # 1 / (1 + e^-z) without overflow
 
 
 def with_bias(features: ArrayLike) -> np.ndarray:
@@ -60,7 +58,7 @@ def regression_hand_gradients(
     each averaged over the N examples. Returns (dSE/da (3 x 4), dSE/db (4,))."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    h = _sigmoid(X @ a)
+    h = sigmoid(X @ a)
     r = -2 * (y - h @ b) / len(y)  # -2 (y - o), with the 1/N of the mean folded in
     grad_b = h.T @ r
     grad_a = X.T @ (r[:, None] * b * h * (1 - h))
@@ -90,10 +88,8 @@ def classifier_hand_gradients(
     Returns (dC/da (3 x 4), dC/dB (4 x 3))."""
     a, B = np.asarray(a, dtype=np.float64), np.asarray(B, dtype=np.float64)
     X, labels = np.asarray(X, dtype=np.float64), np.asarray(labels)
-    h = _sigmoid(X @ a)
-    z = h @ B
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    y_hat = e / e.sum(axis=1, keepdims=True)
+    h = sigmoid(X @ a)
+    y_hat = softmax(h @ B)
     err = (y_hat - np.eye(B.shape[1])[labels]) / len(labels)  # (y_hat_c - y_c) / N
     grad_B = h.T @ err
     grad_a = X.T @ ((err @ B.T) * h * (1 - h))

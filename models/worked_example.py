@@ -13,33 +13,28 @@ import numpy as np
 
 import tinygrad_hw as tg
 from tinygrad_hw import Tensor
+from tinygrad_hw.data import worked_example as example
 
 from . import _worked_example_report as tables
 from . import cli, runner
+from .reference import sigmoid
 from .report import text_table
 
-INPUTS = np.array([0.05, 0.10])
-TARGETS = np.array([0.01, 0.99])
-LEARNING_RATE = 0.5
+INPUTS = np.array(example.INPUTS)
+TARGETS = np.array(example.TARGETS)
+LEARNING_RATE = example.LEARNING_RATE
 WEIGHT_NAMES = ("W1", "W2")  # updated by the step
 BIAS_NAMES = ("b1", "b2")  # not updated: the classic example keeps both biases fixed
 
 Params = dict[str, np.ndarray]
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-z))
-
 
 def initial_parameters() -> Params:
     """W1 = [[w1, w2], [w3, w4]] = [[0.15, 0.20], [0.25, 0.30]], b1 = 0.35 (shared by both hidden
     units); W2 = [[w5, w6], [w7, w8]] = [[0.40, 0.45], [0.50, 0.55]], b2 = 0.60 (shared)."""
-    return {
-        "W1": np.array([[0.15, 0.20], [0.25, 0.30]]),
-        "b1": np.array(0.35),
-        "W2": np.array([[0.40, 0.45], [0.50, 0.55]]),
-        "b2": np.array(0.60),
-    }
+    return {"W1": np.array(example.W1), "b1": np.array(example.B1),
+            "W2": np.array(example.W2), "b2": np.array(example.B2)}
 
 
 def forward(
@@ -90,8 +85,8 @@ def hand_gradients(params: Params, cross_entropy: bool = False) -> Params:
     dE/dw5 = delta_o1 out_h1, i.e. dE/dW2 = delta_o out_h^T;
     delta_h = (W2^T delta_o) out_h (1 - out_h), dE/dw1 = delta_h1 i1, i.e. dE/dW1 = delta_h x^T;
     a shared bias collects its layer's deltas: dE/db1 = sum_h delta_h, dE/db2 = sum_o delta_o."""
-    out_h = _sigmoid(params["W1"] @ INPUTS + params["b1"])
-    out_o = _sigmoid(params["W2"] @ out_h + params["b2"])
+    out_h = sigmoid(params["W1"] @ INPUTS + params["b1"])
+    out_o = sigmoid(params["W2"] @ out_h + params["b2"])
     if cross_entropy:
         delta_o = out_o - TARGETS
     else:

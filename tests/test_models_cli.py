@@ -153,3 +153,16 @@ def test_sigint_prints_one_line_and_exits_130(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("interrupted after epoch ")
     assert lines[0].endswith(" of 1000; resume with --resume")
     assert _report(out)["interrupted_after_epoch"] >= 1
+
+
+def test_the_models_need_no_hypothesis():
+    """hypothesis is a test dependency: blocked, every model still imports, and one runs."""
+    names = ["softmax_regression", "logistic_regression", "l2_sweep", "step_size_study", "mlp",
+             "two_layer_net", "nielsen_network", "newton", "worked_example", "grid_search"]
+    code = ("import sys; sys.modules['hypothesis'] = None\n"
+            + "".join(f"import models.{n}\n" for n in names)
+            + "import tinygrad_hw.testing as t; t.assert_grad_close\n"
+            + "models.worked_example.main(['--out', sys.argv[1]])\n")
+    done = subprocess.run([sys.executable, "-c", code, str(ROOT / "runs" / "no_hypothesis")],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -10,13 +10,14 @@ from typing import Any
 
 import numpy as np
 
+from ..data import worked_example as example
 from ..tensor import Tensor
 from .render import Graph, GraphvizNotFound, draw_graph
 
-# docs/course.md §6: the classic fully worked 2-2-2 sigmoid network
-INPUTS, TARGETS = [0.05, 0.10], [0.01, 0.99]
-W1, B1 = [[0.15, 0.20], [0.25, 0.30]], [0.35, 0.35]
-W2, B2 = [[0.40, 0.45], [0.50, 0.55]], [0.60, 0.60]
+# the classic fully worked 2-2-2 sigmoid network, one bias per unit here (the same values)
+INPUTS, TARGETS = list(example.INPUTS), list(example.TARGETS)
+W1, B1 = [list(row) for row in example.W1], [example.B1] * 2
+W2, B2 = [list(row) for row in example.W2], [example.B2] * 2
 
 
 def worked_example(cross_entropy: bool = False) -> tuple[Tensor, dict[str, Tensor]]:
