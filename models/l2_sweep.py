@@ -16,7 +16,7 @@ import tinygrad_hw as tg
 from tinygrad_hw import Tensor, nn
 
 from . import cli, runner
-from .softmax_regression import derivation_check
+from .softmax_regression import FORMULA_J, DerivationCheck, derivation_check
 
 DEFAULT_LAMBDAS = (1.0, 0.1, 0.01, 0.001, 0.0)
 COLUMNS = ["lambda", "weight norm", "train loss", "train accuracy", "val loss", "val accuracy",
@@ -100,33 +100,57 @@ def _pictures(out: Path, runs: list[Run], best: Run, split: runner.Split) -> lis
         {"file": "norm_vs_lambda.png", "caption": "||W|| against lambda: it grows as lambda falls"},
         {"file": "val_accuracy_vs_lambda.png",
          "caption": "Validation (and training) accuracy against lambda"},
-        {"file": "graph.png", "caption": f"Compute graph of one mini-batch's loss J = C + "
-                                         f"lambda ||W||^2 for the best lambda ({best.lam:g}; "
-                                         f"no penalty term when it is 0), with gradients"}]
+        {"file": "graph.png", "caption": _graph_caption(graph_run(runs, best), best)}]
 
 
-def _graph(out: Path, best: Run, split: runner.Split, batch_size: int) -> list[str]:
+def graph_run(runs: list[Run], best: Run) -> Run:
+    """The run whose mini-batch loss the compute graph shows: the best lambda when it is
+    positive, else the best of the positive lambdas (so the graph has the penalty branch
+    lambda ||W||^2); the best run when no positive lambda finished."""
+    if best.lam > 0:
+        return best
+    positive = [r for r in runs if r.lam > 0 and not r.diverged]
+    return best_run(positive) if positive else best
+
+
+def _graph_caption(run: Run, best: Run) -> str:
+    if not run.lam:
+        return ("Compute graph of one mini-batch's loss at lambda = 0 (no positive lambda was "
+                "trained, so there is no penalty term: J = C), with gradients")
+    why = "" if run is best else f" (the best positive lambda; the best, {best.lam:g}, has none)"
+    return (f"Compute graph of one mini-batch's loss J = C + lambda ||W||^2 at lambda = "
+            f"{run.lam:g}{why}, with gradients: W feeds both the cross-entropy C and the "
+            f"penalty branch")
+
+
+def _graph(out: Path, run: Run, split: runner.Split, batch_size: int) -> list[str]:
     X, y = split.X_train[:batch_size], split.y_train[:batch_size]
-    graph_loss = tg.cross_entropy(best.model(Tensor(X, name="X (one batch)")), y)
-    if best.lam:  # J = C + lambda ||W||^2; with lambda = 0 the graph is C alone
-        graph_loss = graph_loss + tg.l2_penalty(best.model.weight, best.lam)
+    graph_loss = tg.cross_entropy(run.model(Tensor(X, name="X (one batch)")), y)
+    if run.lam:  # J = C + lambda ||W||^2; with lambda = 0 the graph is C alone
+        graph_loss = graph_loss + tg.l2_penalty(run.model.weight, run.lam)
     graph_loss.backward()
-    return runner.write_graph(graph_loss, out, best.model,
-                              f"softmax regression, lambda = {best.lam:g}: one batch")
+    title = (f"softmax regression, J = C + lambda ||W||^2, lambda = {run.lam:g}: one batch"
+             if run.lam else "softmax regression, lambda = 0 (J = C): one batch")
+    return runner.write_graph(graph_loss, out, run.model, title)
 
 
-def _checks(runs: list[Run], batch: tuple[np.ndarray, np.ndarray]) -> dict:
+def _checks(runs: list[Run], batch: tuple[np.ndarray, np.ndarray]) -> list[DerivationCheck]:
     """softmax_regression's hand gradients + 2 lambda W against autodiff, per trained lambda."""
-    checks: dict = {}
-    for run in (r for r in runs if not r.diverged):
-        check = derivation_check(run.model, *batch, run.lam)
-        checks.setdefault("formula", check["formula"])
-        checks["batch size"] = check["batch size"]
-        checks[f"lambda = {run.lam:g}"] = (f"{check['verdict']} (max |autodiff - hand| for W "
-                                           f"{check['max |autodiff - hand| for W']:.3g})")
-    checks["verdict"] = ("agree" if all(str(v).startswith("agree") for k, v in checks.items()
-                                        if k.startswith("lambda")) else "DISAGREE")
-    return checks
+    return [derivation_check(r.model, *batch, r.lam) for r in runs if not r.diverged]
+
+
+def check_rows(checks: list[DerivationCheck]) -> dict[str, object]:
+    """The report's display rows of the per-lambda derivation checks."""
+    rows: dict[str, object] = {"formula": FORMULA_J}
+    if checks:
+        rows["batch size"] = checks[0].batch_size
+    for c in checks:
+        rows[f"lambda = {c.lam:g}"] = (f"{c.verdict}; max |autodiff - hand| "
+                                       f"{c.max_error_W:.3g} for W, {c.max_error_b:.3g} for b")
+    bad = [f"{c.lam:g}" for c in checks if not c.agree]
+    rows["verdict"] = ("agree (W and b, every lambda)" if not bad else
+                       f"DISAGREE at lambda = {', '.join(bad)}")
+    return rows
 
 
 def _report(args: argparse.Namespace, split: runner.Split, runs: list[Run], best: Run) -> dict:
@@ -135,7 +159,7 @@ def _report(args: argparse.Namespace, split: runner.Split, runs: list[Run], best
     batch = split.X_train[: args.batch_size], split.y_train[: args.batch_size]
     report.update(best.metrics, best_lambda=best.lam, summary=_summary(split, best),
                   training_seconds=sum(r.seconds for r in runs),
-                  derivation_check=_checks(runs, batch),
+                  derivation_check=check_rows(_checks(runs, batch)),
                   tables={"L2 sweep": {"columns": COLUMNS, "rows": [r.row() for r in runs]}},
                   norms={f"{r.lam:g}": r.norm for r in runs if not r.diverged})
     report["notes"] = [f"lambda = {r.lam:g} diverged: {r.diverged}" for r in runs if r.diverged]
@@ -154,7 +178,9 @@ def main(argv: list[str] | None = None) -> dict:
     best = best_run(runs)
     report = _report(args, split, runs, best)
     report["pictures"] = _pictures(out, runs, best, split)
-    report["notes"] = _graph(out, best, split, args.batch_size) + report["notes"]
+    drawn = graph_run(runs, best)
+    report["graph_lambda"] = drawn.lam
+    report["notes"] = _graph(out, drawn, split, args.batch_size) + report["notes"]
     report["seconds"] = time.perf_counter() - began
     print(f"best lambda {best.lam:g}: test accuracy {report['test_accuracy']:.4f}; "
           f"{len(runs)} models trained in {report['training_seconds']:.1f} s")

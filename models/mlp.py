@@ -19,6 +19,7 @@ from . import cli, runner
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid}
 PARAM_NAMES = ("W1", "b1", "W2", "b2")
 N_WEIGHT_IMAGES = 24
+DEAD_PROBE = 2000  # test images on which dead hidden units are counted
 
 
 def build(args: argparse.Namespace) -> nn.Sequential:
@@ -118,16 +119,17 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"derivation check (backprop by hand vs autodiff, first batch): {check['verdict']}")
     hist, seconds = runner.train(model, split, args)
     report = runner.base_report("mlp", args, split)
+    probe = split.X_test[:DEAD_PROBE]
     report.update(runner.results(model, split, hist), training_seconds=seconds,
                   derivation_check=check, summary=_summary(args, split),
-                  dead_hidden_units=dead_units(model, split.X_test[:2000]))
+                  dead_hidden_units=dead_units(model, probe), dead_units_test_images=len(probe))
     pictures = _pictures(out, model, hist, split, args)
-    report["notes"] = _graph(out, model, split, args) + _notes(args)
+    report["notes"] = ([dead_units_note(report["dead_hidden_units"], args, len(probe))]
+                       + _graph(out, model, split, args) + _notes(args))
     report.update(pictures=pictures, seconds=time.perf_counter() - began)
     print(f"test accuracy {report['test_accuracy']:.4f} ({100 * report['test_accuracy']:.2f}%), "
           f"test cross-entropy {report['test_loss']:.4f}, trained in {seconds:.1f} s; "
-          f"{report['dead_hidden_units']} of {args.hidden} hidden units never fire on the test "
-          f"images")
+          f"{report['notes'][0]}")
     return runner.finish(out, report)
 
 
@@ -153,6 +155,16 @@ def _graph(out: Path, model: nn.Sequential, split: runner.Split,
     graph_loss = tg.cross_entropy(model(Tensor(X, name="X (one batch)")), y)
     graph_loss.backward(retain_graph=True)  # the graph is kept so the deltas can be drawn
     return runner.write_graph(graph_loss, out, model, "MLP: one mini-batch", deltas=True)
+
+
+def dead_units_note(dead: int, args: argparse.Namespace, n_images: int) -> str:
+    """The report's sentence on dead hidden units (dead_units on `n_images` test images)."""
+    if args.activation == "relu":
+        verb = "fires" if dead == 1 else "fire"
+        return (f"{dead:,} of {args.hidden:,} hidden units never {verb} (ReLU output 0) on "
+                f"{n_images:,} test images.")
+    return (f"{dead:,} of {args.hidden:,} hidden units output 0 on all {n_images:,} test images "
+            f"(a sigmoid never reaches exactly 0).")
 
 
 def _notes(args: argparse.Namespace) -> list[str]:

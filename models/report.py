@@ -16,6 +16,7 @@ import io
 import json
 import math
 import mimetypes
+import numbers
 from pathlib import Path
 from typing import Any
 
@@ -24,24 +25,36 @@ SPLITS = ("train", "val", "test")
 
 
 def _fmt(value: Any) -> str:
+    """One cell or list item: floats to 4 decimals in [1e-3, 1e4), else 4 significant digits;
+    None and NaN as a dash; lists and tuples element by element, by the same rule."""
     if value is None:
         return "–"
-    if isinstance(value, float):
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+        value = float(value)
         if math.isnan(value):
             return "–"
         return f"{value:.4f}" if 1e-3 <= abs(value) < 1e4 else f"{value:.4g}"
     return str(value)
 
 
+def _labels(columns: list[str]) -> list[str]:
+    """The column headers, none of them blank: a blank first column (row names, as in a
+    matrix) is "row", any other blank one "column i"."""
+    return [str(c) if str(c).strip() else ("row" if i == 0 else f"column {i + 1}")
+            for i, c in enumerate(columns)]
+
+
 def _table(columns: list[str], rows: list[list[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines = ["| " + " | ".join(_labels(columns)) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in rows]
     return lines + [""]
 
 
 def text_table(columns: list[str], rows: list[list[Any]], indent: str = "  ") -> str:
     """The same table as plain aligned text, for the console."""
-    cells = [columns] + [[_fmt(v) for v in row] for row in rows]
+    cells = [_labels(columns)] + [[_fmt(v) for v in row] for row in rows]
     widths = [max(len(str(row[i])) for row in cells) for i in range(len(columns))]
     lines = [indent + "  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip()
              for row in cells]

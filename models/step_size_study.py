@@ -14,6 +14,7 @@ import numpy as np
 
 import tinygrad_hw as tg
 from tinygrad_hw import Tensor, nn
+from tinygrad_hw.data import DataLoader
 
 from . import cli, runner
 
@@ -68,13 +69,37 @@ def _model(args: argparse.Namespace) -> nn.Linear:
     return nn.Linear(784, 10, init=args.init, rng=args.seed, dtype=np.float32)
 
 
+def train_loader(split: runner.Split, args: argparse.Namespace) -> DataLoader:
+    """The training loader of every run: shuffled by --seed, and with drop_last, so that every
+    step's loss is that of a full batch (5,000 examples in batches of 64 would end each epoch
+    on a batch of 8, whose loss is a far noisier estimate). Only a batch larger than the
+    whole training set keeps its one incomplete batch."""
+    n = len(split.X_train)
+    return DataLoader(split.X_train, split.y_train, args.batch_size, seed=args.seed,
+                      drop_last=n >= args.batch_size)
+
+
+def _fit(model: nn.Module, split: runner.Split, args: argparse.Namespace,
+         loss_fn: DivergenceGuard) -> tuple[tg.train.History, float]:
+    """runner.train's fit (the flags' optimizer, schedule, L2, patience) on train_loader."""
+    _, val_loader = runner.loaders(split, args)
+    schedule = (tg.train.linear_decay(args.lr, args.epochs) if args.schedule == "linear"
+                else None)
+    began = time.perf_counter()
+    hist = tg.fit(model, runner.optimizer(model, args), train_loader(split, args), val_loader,
+                  epochs=args.epochs, loss_fn=loss_fn, regularizer=runner.l2_regularizer(args),
+                  patience=args.patience, progress=args.progress, lr_schedule=schedule,
+                  compile=args.compile)
+    return hist, time.perf_counter() - began
+
+
 def lr_run(split: runner.Split, args: argparse.Namespace, lr: float, role: str) -> dict:
     """One learning rate at args.batch_size: its step losses, and where it diverged if it did."""
     run_args = argparse.Namespace(**{**vars(args), "lr": lr})
-    guard = DivergenceGuard(args.blowup, math.ceil(len(split.X_train) / args.batch_size))
+    guard = DivergenceGuard(args.blowup, len(train_loader(split, run_args)))
     run = {"lr": lr, "role": role, "model": _model(args), "hist": None, "diverged": None}
     try:
-        run["hist"], run["seconds"] = runner.train(run["model"], split, run_args, loss_fn=guard)
+        run["hist"], run["seconds"] = _fit(run["model"], split, run_args, guard)
         run["losses"] = run["hist"].step_loss
     except tg.train.TrainingDiverged as err:
         run.update(diverged=str(err), losses=guard.losses, seconds=None,
@@ -91,18 +116,18 @@ def batch_run(split: runner.Split, args: argparse.Namespace, batch_size: int,
     run_args = argparse.Namespace(**{**vars(args), "batch_size": batch_size, "lr": args.batch_lr})
     model = _model(args)
     tracker = CostTracker(runner.optimizer(model, run_args), model, *probe)
-    train_loader, _ = runner.loaders(split, run_args)
-    guard = DivergenceGuard(math.inf, len(train_loader))  # stops on NaN/inf only
+    loader = train_loader(split, run_args)
+    guard = DivergenceGuard(math.inf, len(loader))  # stops on NaN/inf only
     began = time.perf_counter()
     try:
-        hist = tg.fit(model, tracker, train_loader, epochs=args.epochs, progress=args.progress,
+        hist = tg.fit(model, tracker, loader, epochs=args.epochs, progress=args.progress,
                       loss_fn=guard, regularizer=runner.l2_regularizer(run_args))
         losses, diverged = hist.step_loss, None
     except tg.train.TrainingDiverged as err:
         losses, diverged = guard.losses, str(err)
     run = {"batch_size": batch_size, "losses": losses, "costs": tracker.costs,
            "diverged": diverged, "seconds": time.perf_counter() - began,
-           "steps_per_epoch": len(train_loader)}
+           "steps_per_epoch": len(loader)}
     run.update(noise_stats(run))
     print(f"batch size {batch_size}: the cost J rose after {run['cost_rose']:.0%} of the "
           f"updates, largest step-loss rise {run['largest_rise']:.3g}")
@@ -124,9 +149,10 @@ def noise_stats(run: dict) -> dict:
 
 
 def _examples_seen(run: dict, n_train: int) -> np.ndarray:
-    """The number of training examples seen after each step (exact at every epoch's end)."""
+    """The number of training examples seen after each step (every batch is full, so
+    steps x batch size; the examples drop_last leaves out of an epoch are not seen)."""
     steps = np.arange(1, len(run["losses"]) + 1)
-    return steps * n_train / run["steps_per_epoch"]
+    return steps * min(run["batch_size"], n_train)
 
 
 def _lr_picture(out: Path, runs: list[dict], zoom: int = 30) -> dict:
@@ -163,31 +189,68 @@ def _batch_lines(runs: list[dict], key: str, n_train: int, smooth: int = 0) -> l
     return lines
 
 
-def _batch_picture(out: Path, runs: list[dict], n_train: int, n_probe: int) -> dict:
+def _batch_picture(out: Path, runs: list[dict], n_train: int, n_probe: int,
+                   lr: float) -> dict:
     panels = {"per-step cost: the mini-batch's loss": _batch_lines(runs, "losses", n_train, 50),
               f"cost J on {n_probe} fixed training examples after each step":
                   _batch_lines(runs, "costs", n_train)}
+    sizes = ", ".join(str(r["batch_size"]) for r in runs)
     tg.plots.plot_line_panels(panels, out / "batch_sizes.png", "training examples seen",
-                              "cross-entropy", title="Batch size 1 against larger batches "
-                              "(same learning rate)")
-    return {"file": "batch_sizes.png", "caption": "Cost per step against the examples seen, "
-            "for batch size 1 and larger batches: batch size 1 is noisy and its cost goes up"}
+                              "cross-entropy",
+                              title=f"Batch sizes {sizes} at the same learning rate, {lr:g}")
+    return {"file": "batch_sizes.png", "caption": batch_caption(runs, n_probe, lr)}
+
+
+def batch_caption(runs: list[dict], n_probe: int, lr: float) -> str:
+    """What batch_sizes.png shows, read off the runs' numbers: which batch size's step loss is
+    the noisiest, how often its cost J rose, and which one ends with the lowest J."""
+    sizes = ", ".join(str(r["batch_size"]) for r in runs)
+    text = f"Cost per step against the examples seen, batch sizes {sizes} at lr {lr:g}"
+    measured = [r for r in runs if math.isfinite(r["last_epoch_std"])]
+    if len(measured) < 2:
+        return text
+    noisy = max(measured, key=lambda r: r["last_epoch_std"])
+    calm = min(measured, key=lambda r: r["last_epoch_std"])
+    text += (f": batch size {noisy['batch_size']} is the noisiest (step-loss std "
+             f"{noisy['last_epoch_std']:.3f} in the last epoch, {calm['last_epoch_std']:.3f} for "
+             f"batch size {calm['batch_size']}; J on {n_probe} fixed examples rose after "
+             f"{noisy['cost_rose']:.0%} of its updates)")
+    finished = [r for r in runs if not r["diverged"] and math.isfinite(r["final_cost"])]
+    if not finished:
+        return text + "; every run diverged"
+    low = min(finished, key=lambda r: r["final_cost"])
+    high = max(finished, key=lambda r: r["final_cost"])
+    if low is high:
+        return text + f"; it ends at J = {low['final_cost']:.3f}"
+    who = "yet it" if low is noisy else f"batch size {low['batch_size']}"
+    return text + (f", {who} ends with the lowest J, {low['final_cost']:.3f} after "
+                   f"{len(low['losses'])} updates, against {high['final_cost']:.3f} for batch "
+                   f"size {high['batch_size']} after {len(high['losses'])}")
 
 
 def _tables(lr_runs: list[dict], batch_runs: list[dict], lr: float) -> dict:
     lr_rows = [[r["role"], r["lr"], _outcome(r), len(r["losses"]), r["losses"][0],
-                r["losses"][-1], None if r["diverged"] else r["hist"].val_accuracy[-1]]
-               for r in lr_runs]
+                r["losses"][-1], _last_epoch_mean(r),
+                None if r["diverged"] else r["hist"].val_accuracy[-1]] for r in lr_runs]
     batch_rows = [[r["batch_size"], lr, len(r["losses"]), r["loss_rose"], r["largest_rise"],
                    r["last_epoch_std"], r["cost_rose"], r["final_cost"], r["seconds"]]
                   for r in batch_runs]
     return {"Learning rates": {"columns": ["step size", "lr", "outcome", "steps run",
-                                           "first loss", "last loss", "val accuracy"],
+                                           "first step's loss", "last step's loss",
+                                           "mean step loss, last epoch", "val accuracy"],
                                "rows": lr_rows},
             "Batch sizes": {"columns": ["batch size", "lr", "steps", "share of steps whose loss "
                                         "rose", "largest rise", "std of step loss (last epoch)",
                                         "share of updates that raised J", "final J", "seconds"],
                             "rows": batch_rows}}
+
+
+def _last_epoch_mean(run: dict) -> float | None:
+    """The mean step loss of the last epoch (None for a run that diverged)."""
+    if run["diverged"] or run["hist"] is None:
+        return None
+    steps = len(run["losses"]) // max(len(run["hist"].epoch), 1)
+    return float(np.mean(run["losses"][-steps:]))
 
 
 def _outcome(run: dict) -> str:
@@ -254,7 +317,7 @@ def main(argv: list[str] | None = None) -> dict:
     args.batch_lr = args.batch_lr or args.lr / 10
     began, out = time.perf_counter(), runner.prepare_out(args, "step_size_study")
     split = _load(args)
-    lrs = sorted(args.lrs or [args.lr / 100, args.lr, args.lr * 20])
+    args.lrs = lrs = sorted(args.lrs or [args.lr / 100, args.lr, args.lr * 20])
     lr_runs = [lr_run(split, args, lr, role) for lr, role in zip(lrs, ROLES)]
     good = lr_runs[1]
     if good["diverged"]:
@@ -264,7 +327,7 @@ def main(argv: list[str] | None = None) -> dict:
     report = _report(args, split, lr_runs, batch_runs)
     pictures = runner.image_pictures(out, good["hist"], split, f"lr = {good['lr']:g} (good)")
     pictures += [_lr_picture(out, lr_runs),
-                 _batch_picture(out, batch_runs, len(split.X_train), len(probe[0])),
+                 _batch_picture(out, batch_runs, len(split.X_train), len(probe[0]), args.batch_lr),
                  {"file": "graph.png", "caption": "Compute graph of one mini-batch's loss"}]
     report["notes"] = (_graph(out, good["model"], split, args.batch_size)
                        + [DIVERGED_NOTE, _noise_note(batch_runs)])

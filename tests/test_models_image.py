@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import tinygrad_hw as tg
-from models import l2_sweep, step_size_study
+from models import l2_sweep, mlp, softmax_regression, step_size_study
 from models import logistic_regression as logreg
 
 QUIET = ["--dataset", "sample", "--no-progress"]
@@ -139,8 +139,50 @@ def test_l2_sweep_script(tmp_path, sample_train_labels):
     assert report["best_lambda"] in val
     assert val[report["best_lambda"]] == max(val.values()) == report["val_accuracy"]
     assert all(0 <= r[3] <= 1 and 0 <= r[5] <= 1 and r[6] <= 2 for r in rows)
-    assert report["derivation_check"]["verdict"] == "agree"
+    check = report["derivation_check"]
+    assert check["verdict"] == "agree (W and b, every lambda)"
+    assert check["formula"].startswith("J = C + lambda ||W||^2: dJ/dw_kj")
+    assert "dC/dw" not in check["formula"]
+    for lam in l2_sweep.DEFAULT_LAMBDAS:
+        line = check[f"lambda = {lam:g}"]
+        assert line.startswith("agree; max |autodiff - hand| ")
+        assert " for W, " in line and line.endswith(" for b")
     assert report["training_seconds"] <= report["seconds"]
+    # the graph is drawn at a positive lambda: the penalty branch lambda ||W||^2 is in it
+    assert report["graph_lambda"] > 0
+    if report["best_lambda"] > 0:
+        assert report["graph_lambda"] == report["best_lambda"]
+    dot = (tmp_path / "graph.dot").read_text()
+    assert "= sum<" in dot and f"mul(y={report['graph_lambda']:g})" in dot
+    assert f"lambda = {report['graph_lambda']:g}" in dot
+
+
+def _run(lam: float, val: float, diverged: str | None = None) -> l2_sweep.Run:
+    run = l2_sweep.Run(lam, tg.nn.Linear(784, 10, init="zeros"), diverged=diverged)
+    run.metrics = {"val_accuracy": val, "train_accuracy": val}
+    return run
+
+
+def test_l2_graph_is_drawn_at_a_positive_lambda():
+    runs = [_run(1.0, 0.70), _run(0.1, 0.75), _run(0.01, 0.74, "diverged"), _run(0.0, 0.80)]
+    best = l2_sweep.best_run(runs)
+    assert best.lam == 0.0
+    assert l2_sweep.graph_run(runs, best).lam == 0.1  # the best positive lambda
+    assert l2_sweep.graph_run(runs[:2], runs[1]) is runs[1]  # the best, when it is positive
+    only_zero = [_run(0.0, 0.8)]
+    assert l2_sweep.graph_run(only_zero, only_zero[0]) is only_zero[0]
+
+
+def test_l2_check_rows_come_from_typed_records():
+    rng = np.random.default_rng(0)
+    model, X, y = tg.nn.Linear(784, 10, rng=0), rng.random((8, 784)), rng.integers(0, 10, 8)
+    checks = [softmax_regression.derivation_check(model, X, y, lam) for lam in (0.5, 0.0)]
+    assert all(isinstance(c, softmax_regression.DerivationCheck) for c in checks)
+    rows = l2_sweep.check_rows(checks)
+    assert list(rows) == ["formula", "batch size", "lambda = 0.5", "lambda = 0", "verdict"]
+    assert rows["batch size"] == 8 and rows["verdict"] == "agree (W and b, every lambda)"
+    bad = softmax_regression.DerivationCheck(0.5, 8, 1.0, 0.0, "DISAGREE: W is off")
+    assert l2_sweep.check_rows([bad, checks[1]])["verdict"] == "DISAGREE at lambda = 0.5"
 
 
 def test_l2_sweep_takes_its_own_lambdas(tmp_path):
@@ -166,7 +208,7 @@ def test_step_size_study_script(tmp_path, sample_train_labels):
     assert not small["diverged"] and not good["diverged"]
     assert large["diverged"] and "at epoch 1, step" in large["message"]
     assert large["diverged_at"]["epoch"] == 1 and large["diverged_at"]["step"] == large["steps_run"]
-    assert large["steps_run"] < good["steps_run"] == math.ceil(1000 / 64)
+    assert large["steps_run"] < good["steps_run"] == 1000 // 64  # drop_last: full batches only
     assert small["final_step_loss"] > good["final_step_loss"]  # too small: slow
     assert "DIVERGED" in (tmp_path / "report.md").read_text()
     sizes = {b["batch_size"]: b for b in report["batch_sizes"]}
@@ -175,6 +217,67 @@ def test_step_size_study_script(tmp_path, sample_train_labels):
     assert sizes[1]["largest_rise"] > sizes[256]["largest_rise"]
     assert sizes[1]["last_epoch_std"] > sizes[256]["last_epoch_std"]
     assert len(report["tables"]["Batch sizes"]["rows"]) == 3
+    assert sizes[32]["steps_run"] == 1000 // 32 and sizes[256]["steps_run"] == 1000 // 256
+    # the settings list every learning rate used
+    hyper = report["hyperparameters"]
+    assert hyper["lrs"] == [small["lr"], good["lr"], large["lr"]] == [0.001, 0.1, 2.0]
+    assert hyper["batch_lr"] == 0.01
+    markdown = (tmp_path / "report.md").read_text()
+    assert "| lrs | [0.0010, 0.1000, 2.0000] |" in markdown and "| batch_lr | 0.0100 |" in markdown
+    # the batch-size caption says what the numbers say
+    caption = next(p["caption"] for p in report["pictures"] if p["file"] == "batch_sizes.png")
+    assert "goes up" not in caption
+    lowest = min(report["batch_sizes"], key=lambda b: b["final_cost"])
+    lowest_j = f"the lowest J, {lowest['final_cost']:.3f} after {lowest['steps_run']} updates"
+    assert lowest_j in caption
+    noisiest = max(report["batch_sizes"], key=lambda b: b["last_epoch_std"])
+    assert f"batch size {noisiest['batch_size']} is the noisiest" in caption
+
+
+def test_step_size_runs_take_full_batches_only():
+    split = step_size_study._load(step_size_study._parser().parse_args(
+        ["--dataset", "sample", "--subset", "1000"]))
+    for batch_size in (64, 32, 256, 1):
+        args = step_size_study._parser().parse_args(["--batch-size", str(batch_size)])
+        sizes = [len(yb) for _, yb in step_size_study.train_loader(split, args)]
+        assert sizes == [batch_size] * (1000 // batch_size)  # no tiny last batch (64: 8 left)
+    args = step_size_study._parser().parse_args(["--batch-size", "2000"])
+    assert [len(yb) for _, yb in step_size_study.train_loader(split, args)] == [1000]
+
+
+def _batch(size: int, std: float, rose: float, final: float, steps: int) -> dict:
+    return {"batch_size": size, "last_epoch_std": std, "cost_rose": rose, "final_cost": final,
+            "losses": [1.0] * steps, "diverged": None}
+
+
+def test_batch_caption_follows_the_numbers():
+    runs = [_batch(1, 1.0, 0.49, 0.483, 8000), _batch(32, 0.13, 0.16, 0.965, 250),
+            _batch(256, 0.061, 0.0, 1.799, 30)]
+    caption = step_size_study.batch_caption(runs, 500, 0.01)
+    assert caption == (
+        "Cost per step against the examples seen, batch sizes 1, 32, 256 at lr 0.01: batch size "
+        "1 is the noisiest (step-loss std 1.000 in the last epoch, 0.061 for batch size 256; J "
+        "on 500 fixed examples rose after 49% of its updates), yet it ends with the lowest J, "
+        "0.483 after 8000 updates, against 1.799 for batch size 256 after 30")
+    runs[0]["final_cost"] = 2.5  # now batch size 1 ends highest
+    caption = step_size_study.batch_caption(runs, 500, 0.01)
+    assert caption.endswith(", batch size 32 ends with the lowest J, 0.965 after 250 updates, "
+                            "against 2.500 for batch size 1 after 8000")
+
+
+# ---------------------------------------------------------------- mlp
+
+
+def test_mlp_report_states_its_dead_hidden_units(tmp_path):
+    report = run(mlp.main, tmp_path, "--epochs", "1", "--hidden", "16")
+    dead = report["dead_hidden_units"]
+    sentence = (f"{dead} of 16 hidden units never {'fires' if dead == 1 else 'fire'} (ReLU "
+                f"output 0) on 1,000 test images.")
+    assert report["dead_units_test_images"] == 1000
+    assert f"- {sentence}" in (tmp_path / "report.md").read_text()
+    args = mlp._arguments(["--hidden", "256"])
+    assert mlp.dead_units_note(31, args, 2000) == (
+        "31 of 256 hidden units never fire (ReLU output 0) on 2,000 test images.")
 
 
 def test_divergence_guard():

@@ -71,25 +71,61 @@ def plot_step_losses(curves: dict[str, Sequence[float]], path: str | os.PathLike
 
 
 def plot_weight_images(weights: Any, path: str | os.PathLike, titles: Sequence[str] = (),
-                       shape: tuple[int, int] = (28, 28), cols: int = 5, title: str = "") -> str:
-    """Each row of `weights` (a bias column beyond 28*28 is dropped) as an image, on a
-    diverging colour map centred at 0 (red positive, blue negative)."""
+                       shape: tuple[int, int] = (28, 28), cols: int = 5, title: str = "", *,
+                       percentile: float = 99.0, colorbar: bool = True,
+                       colorbar_label: str = "weight", hide: Any = None,
+                       hide_label: str = "hidden pixels") -> str:
+    """Each row of `weights` (a bias column beyond 28*28 is dropped) as an image, all on one
+    diverging colour scale centred at 0 (red positive, blue negative), with a colour bar.
+
+    The scale runs from -limit to +limit, limit = the `percentile`-th percentile of |w| over
+    every shown pixel (100: the largest |w|), so that a few extreme weights (Adam pushes
+    rarely lit border pixels far from 0) do not wash the templates out; weights beyond it are
+    drawn in the end colours, and the colour bar's pointed ends and label say so. `hide`, a
+    boolean mask of pixels (`shape` or flat), draws those pixels grey and leaves them out of
+    the scale; `hide_label` names them in the colour bar's label."""
     plt = _pyplot()
-    w = np.atleast_2d(np.asarray(getattr(weights, "_data", weights), dtype=float))
-    w = w[:, : shape[0] * shape[1]]
+    size = shape[0] * shape[1]
+    w = np.atleast_2d(np.asarray(getattr(weights, "_data", weights), dtype=float))[:, :size]
+    hidden = (np.zeros(size, dtype=bool) if hide is None
+              else np.asarray(hide, dtype=bool).reshape(size))
+    limit = weight_limit(w[:, ~hidden], percentile)
+    clipped = bool((np.abs(w[:, ~hidden]) > limit).any())
+    cmap = plt.get_cmap("RdBu_r").with_extremes(bad="0.8")
+    n = min(cols, len(w))
     rows = int(np.ceil(len(w) / cols))
-    fig, axes = plt.subplots(rows, min(cols, len(w)), figsize=(2 * min(cols, len(w)), 2.2 * rows),
+    fig, axes = plt.subplots(rows, n, figsize=(2 * n + (0.9 if colorbar else 0), 2.2 * rows),
                              squeeze=False)
+    image = None
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(w):
-            limit = np.abs(w[i]).max() or 1.0
-            ax.imshow(w[i].reshape(shape), cmap="RdBu_r", vmin=-limit, vmax=limit)
+            shown = np.ma.masked_array(w[i], mask=hidden).reshape(shape)
+            image = ax.imshow(shown, cmap=cmap, vmin=-limit, vmax=limit)
             if i < len(titles):
                 ax.set_title(titles[i], fontsize=9)
+    if colorbar and image is not None:
+        label = colorbar_label
+        if clipped:
+            label += f"\n(|w| > {limit:.3g}, the {percentile:g}th percentile, at the ends)"
+        if hidden.any():
+            label += f"\ngrey: {hide_label}"
+        bar = fig.colorbar(image, ax=axes, fraction=0.025 if rows > 1 else 0.04, pad=0.02,
+                           extend="both" if clipped else "neither")
+        bar.set_label(label, fontsize=8)
     if title:
         fig.suptitle(title)
     return _save(fig, path)
+
+
+def weight_limit(weights: Any, percentile: float = 99.0) -> float:
+    """The half-width of plot_weight_images' symmetric colour scale: the `percentile`-th
+    percentile of |w| (100: the largest), or 1 for weights that are all 0."""
+    a = np.abs(np.asarray(getattr(weights, "_data", weights), dtype=float)).ravel()
+    if not a.size:
+        return 1.0
+    limit = float(np.percentile(a, percentile))
+    return limit if limit > 0 else (float(a.max()) or 1.0)
 
 
 def plot_xy(x: Sequence[float], ys: dict[str, Sequence[float]], path: str | os.PathLike,
