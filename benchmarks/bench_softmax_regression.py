@@ -8,20 +8,22 @@ schedule, all in this process: test accuracy, training seconds and time ratios.
 from __future__ import annotations
 
 import argparse
+import tempfile
 import time
 import warnings
 
 import numpy as np
 
-from models import runner
+from models import runner, softmax_regression
 from tinygrad_hw import nn
 
 
-def ours(split: runner.Split) -> tuple[float, float]:
-    args = runner.parser("softmax_regression", "", epochs=20, lr=0.002, optimizer="adam",
-                         schedule="linear", init="zeros").parse_args(["--no-progress"])
-    model = nn.Linear(784, 10, init="zeros", dtype=np.float32)
-    _, seconds = runner.train(model, split, args)
+def ours(split: runner.Split, *flags: str) -> tuple[float, float]:
+    """models.softmax_regression's training with its default flags (and `flags`)."""
+    with tempfile.TemporaryDirectory() as out:  # for its per-epoch checkpoint
+        args = softmax_regression.arguments(["--no-progress", "--out", out, *flags])
+        model = nn.Linear(784, 10, init=args.init, rng=args.seed, dtype=np.float32)
+        _, seconds = runner.train(model, split, args)
     return runner.evaluate(model, split.X_test, split.y_test)[1], seconds
 
 
@@ -64,6 +66,7 @@ def main() -> None:
     split = runner.load_split(argparse.Namespace(dataset=args.dataset, val_split=0.2, seed=0))
     print(f"{split.dataset}: {len(split.X_train)} training, {len(split.X_test)} test images")
     rows = {"tinygrad_hw (Adam, 20 epochs)": ours(split),
+            "tinygrad_hw --compile": ours(split, "--compile"),
             "numpy hand-written SGD (20 epochs)": numpy_sgd(split)}
     reference = sklearn(split)
     if reference is not None:

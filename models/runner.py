@@ -192,6 +192,7 @@ def _checkpoint(args: argparse.Namespace) -> Path:
     """The checkpoint path in --out. With --resume, a checkpoint written with other flags is
     refused (the flags are recorded beside it), naming the flags that differ."""
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     path, record = out / CHECKPOINT, out / "checkpoint.json"
     flags = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
     if args.resume and path.is_file() and record.is_file():
