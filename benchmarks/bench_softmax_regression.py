@@ -63,7 +63,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset", choices=["sample", "fashion-mnist"], default=None)
     args = p.parse_args()
-    split = runner.load_split(argparse.Namespace(dataset=args.dataset, val_split=0.2, seed=0))
+    split = runner.load_split(args.dataset, 0.2, 0)
     print(f"{split.dataset}: {len(split.X_train)} training, {len(split.X_test)} test images")
     rows = {"tinygrad_hw (Adam, 20 epochs)": ours(split),
             "tinygrad_hw --compile": ours(split, "--compile"),

@@ -19,7 +19,6 @@ one run of E epochs gives the results of every epoch count up to E."""
 
 from __future__ import annotations
 
-import argparse
 import functools
 import time
 from collections.abc import Callable
@@ -58,7 +57,7 @@ class GroupResult:
 def load_data(dataset: str, val_split: float, seed: int) -> runner.Split:
     """The train/validation/test split a single softmax-regression run with these flags uses
     (loaded once per process)."""
-    return runner.load_split(argparse.Namespace(dataset=dataset, val_split=val_split, seed=seed))
+    return runner.load_split(dataset, val_split, seed)
 
 
 class BatchedSoftmax:

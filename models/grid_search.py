@@ -248,13 +248,12 @@ def retrain(best: dict, dataset: str, seed: int, progress: bool | None) -> dict:
     --val-split 0` with its flags), scored on the test set."""
     from tinygrad_hw import nn
 
-    args = argparse.Namespace(dataset=dataset, val_split=0.0, seed=seed, epochs=best["epochs"],
-                              lr=best["lr"], l2=best["l2"], batch_size=best["batch_size"],
-                              optimizer="sgd", momentum=0.0, schedule="constant",
-                              patience=None, progress=progress, compile=True)
-    split = runner.load_split(args)
+    settings = runner.Training(epochs=best["epochs"], lr=best["lr"], l2=best["l2"],
+                               batch_size=best["batch_size"], seed=seed, progress=progress,
+                               compile=True)
+    split = runner.load_split(dataset, 0.0, seed)
     model = nn.Linear(784, 10, init="zeros", dtype=np.float32)
-    hist, seconds = runner.train(model, split, args)
+    _, seconds = runner.train(model, split, settings)
     test_loss, test_acc = runner.evaluate(model, split.X_test, split.y_test)
     return {"test_loss": test_loss, "test_accuracy": test_acc, "retrain_seconds": seconds,
             "n_retrain": len(split.X_train)}

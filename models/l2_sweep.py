@@ -48,11 +48,10 @@ class Run:
 
 def train_one(split: runner.Split, args: argparse.Namespace, lam: float) -> Run:
     """Softmax regression nn.Linear(784, 10) with lambda ||W||^2 (runner.l2_regularizer)."""
-    run_args = argparse.Namespace(**{**vars(args), "l2": lam})
     run = Run(lam, nn.Linear(784, 10, init=args.init, rng=args.seed, dtype=np.float32))
     began = time.perf_counter()
     try:
-        run.hist, _ = runner.train(run.model, split, run_args)
+        run.hist, _ = runner.train(run.model, split, args, l2=lam)
     except tg.train.TrainingDiverged as err:
         run.diverged = str(err)
     run.seconds = time.perf_counter() - began
@@ -173,7 +172,7 @@ def main(argv: list[str] | None = None) -> dict:
                    help="the L2 strengths to train (--l2 is ignored here)")
     args = p.parse_args(argv)
     began, out = time.perf_counter(), runner.prepare_out(args, "l2_sweep")
-    split = runner.load_split(args)
+    split = runner.load_split(args.dataset, args.val_split, args.seed)
     runs = [train_one(split, args, lam) for lam in args.lambdas]
     best = best_run(runs)
     report = _report(args, split, runs, best)

@@ -142,7 +142,8 @@ def main(argv: list[str] | None = None) -> dict:
     if args.classes[0] == args.classes[1]:
         p.error("--classes needs two different classes")
     began, out = time.perf_counter(), runner.prepare_out(args, "logistic_regression")
-    split = runner.load_split(args, args.classes)
+    split = runner.load_split(args.dataset, args.val_split, args.seed,
+                              args.classes)
     model = nn.Linear(784, 1, init=args.init, rng=args.seed, dtype=np.float32)
     check = _check(model, split, args, "initial weights")
     hist, seconds = runner.train(model, split, args, loss_fn=bce_loss)

@@ -111,7 +111,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> dict:
     args = _arguments(argv)
     began, out = time.perf_counter(), runner.prepare_out(args, "mlp")
-    split = runner.load_split(args)
+    split = runner.load_split(args.dataset, args.val_split, args.seed)
     model = build(args)
     print(f"MLP 784 -> {args.hidden} ({args.activation}) -> 10 on {split.dataset}: "
           f"{len(split.X_train)} train / {len(split.X_val)} val / {len(split.X_test)} test")

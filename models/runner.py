@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -90,11 +90,13 @@ class Split:
     class_names: list[str]
 
 
-def load_split(args: argparse.Namespace, classes: list[int] | None = None) -> Split:
-    """Fashion-MNIST (args.dataset, or the full set when installed, else the sample), only
-    `classes` if given (relabelled 0, 1, ...), split train/val by args.val_split."""
-    dataset = args.dataset or ("fashion-mnist" if full_data_installed() else "sample")
-    if args.dataset is None and dataset == "sample":
+def load_split(dataset: str | None, val_split: float, seed: int,
+               classes: list[int] | None = None) -> Split:
+    """Fashion-MNIST (`dataset`; None: the full set when installed, else the sample), only
+    `classes` if given (relabelled 0, 1, ...), split train/validation by `val_split` (0: no
+    validation part) with `seed`."""
+    asked, dataset = dataset, dataset or ("fashion-mnist" if full_data_installed() else "sample")
+    if asked is None and dataset == "sample":
         print("full Fashion-MNIST not found: using the sample shipped with tinygrad_hw "
               "(apt-get install dataset-fashion-mnist, or set $TINYGRAD_HW_DATA)")
     source = "full" if dataset == "fashion-mnist" else "sample"
@@ -104,13 +106,13 @@ def load_split(args: argparse.Namespace, classes: list[int] | None = None) -> Sp
         train_images, train_labels = _select(train_images, train_labels, classes)
         test_images, test_labels = _select(test_images, test_labels, classes)
     X, X_test = tg.data.prepare_images(train_images), tg.data.prepare_images(test_images)
-    if args.val_split > 0:
-        X_tr, y_tr, X_val, y_val = tg.data.train_val_split(X, train_labels, args.val_split,
-                                                           seed=args.seed)
+    if val_split > 0:
+        X_tr, y_tr, X_val, y_val = tg.data.train_val_split(X, train_labels, val_split,
+                                                           seed=seed)
     else:
         X_tr, y_tr = X, train_labels
         X_val, y_val = X[:0], train_labels[:0]
-    pick = np.random.default_rng(args.seed).choice(len(test_images), 24, replace=False)
+    pick = np.random.default_rng(seed).choice(len(test_images), 24, replace=False)
     names = CLASSES if classes is None else [CLASSES[c] for c in classes]
     return Split(dataset, X_tr, y_tr, X_val, y_val, X_test, test_labels,
                  test_images[np.sort(pick)], test_labels[np.sort(pick)], names)
@@ -122,25 +124,47 @@ def _select(images: np.ndarray, labels: np.ndarray, classes: list[int]):
     return images[keep], np.array([relabel[int(v)] for v in labels[keep]], dtype=np.int64)
 
 
-def loaders(split: Split, args: argparse.Namespace) -> tuple[DataLoader, DataLoader | None]:
-    train = DataLoader(split.X_train, split.y_train, args.batch_size, seed=args.seed)
+@dataclass(frozen=True)
+class Training:
+    """The training settings of one run, as a record: `Training.of(args)` takes them from
+    the command line, `Training.of(args, lr=0.01)` is the same run with another step."""
+
+    epochs: int
+    lr: float
+    batch_size: int
+    l2: float = 0.0
+    seed: int = 0
+    optimizer: str = "sgd"
+    momentum: float = 0.0
+    schedule: str = "constant"
+    patience: int | None = None
+    progress: bool | None = None
+    compile: bool = False
+
+    @classmethod
+    def of(cls, args: Any, **changes: Any) -> Training:
+        return cls(**{f.name: getattr(args, f.name) for f in fields(cls)} | changes)
+
+
+def loaders(split: Split, settings: Training) -> tuple[DataLoader, DataLoader | None]:
+    train = DataLoader(split.X_train, split.y_train, settings.batch_size, seed=settings.seed)
     val = (DataLoader(split.X_val, split.y_val, 2000, shuffle=False)
            if len(split.X_val) else None)
     return train, val
 
 
-def optimizer(model: Any, args: argparse.Namespace) -> Any:
-    if args.optimizer == "adam":
-        return tg.optim.Adam(model.parameters(), lr=args.lr)
-    return tg.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
+def optimizer(model: Any, settings: Training) -> Any:
+    if settings.optimizer == "adam":
+        return tg.optim.Adam(model.parameters(), lr=settings.lr)
+    return tg.optim.SGD(model.parameters(), lr=settings.lr, momentum=settings.momentum)
 
 
-def l2_regularizer(args: argparse.Namespace) -> Any:
+def l2_regularizer(settings: Training) -> Any:
     """lambda ||W||^2 over the weight matrices (biases are not penalised), or None."""
-    if not args.l2:
+    if not settings.l2:
         return None
     return lambda m: tg.l2_penalty([p for n, p in m.named_parameters() if n.endswith("weight")],
-                                   args.l2)
+                                   settings.l2)
 
 
 CHECKPOINT = "checkpoint.npz"
@@ -155,25 +179,28 @@ def prepare_out(args: argparse.Namespace, name: str) -> Path:
     return out
 
 
-def train(model: Any, split: Split, args: argparse.Namespace, loss_fn: Any = tg.cross_entropy,
-          regularizer: Any = None) -> tuple[Any, float]:
-    """fit() with the flags' optimizer, schedule, L2 and early stopping; (history, seconds).
+def train(model: Any, split: Split, args: Any, loss_fn: Any = tg.cross_entropy,
+          regularizer: Any = None, **changes: Any) -> tuple[Any, float]:
+    """fit() with the optimizer, schedule, L2 and early stopping of `args` (the parsed
+    command line, or a Training record), with `changes` applied (e.g. l2=0.1); returns
+    (history, seconds).
 
-    A resumable model (args.resume exists) checkpoints into --out after every epoch and, with
-    --resume, continues from there. Ctrl-C then keeps the finished epochs: the model is put
-    back to the last checkpoint, args.interrupted says how far it got, and the history so
-    far is returned (runner.finish reports it as interrupted)."""
-    train_loader, val_loader = loaders(split, args)
-    schedule = (tg.train.linear_decay(args.lr, args.epochs) if args.schedule == "linear"
-                else None)
-    opt = optimizer(model, args)
+    With a command line that has --resume (a resumable model), it checkpoints into --out
+    after every epoch and, with --resume, continues from there. Ctrl-C then keeps the
+    finished epochs: the model is put back to the last checkpoint, args.interrupted says
+    how far it got, and the history so far is returned (runner.finish reports it)."""
+    settings = Training.of(args, **changes)
+    train_loader, val_loader = loaders(split, settings)
+    schedule = (tg.train.linear_decay(settings.lr, settings.epochs)
+                if settings.schedule == "linear" else None)
+    opt = optimizer(model, settings)
     checkpoint = _checkpoint(args) if hasattr(args, "resume") else None
     began = time.perf_counter()
     try:
-        hist = tg.fit(model, opt, train_loader, val_loader, epochs=args.epochs,
-                      loss_fn=loss_fn, regularizer=regularizer or l2_regularizer(args),
-                      patience=args.patience, progress=args.progress, lr_schedule=schedule,
-                      compile=getattr(args, "compile", False), checkpoint=checkpoint,
+        hist = tg.fit(model, opt, train_loader, val_loader, epochs=settings.epochs,
+                      loss_fn=loss_fn, regularizer=regularizer or l2_regularizer(settings),
+                      patience=settings.patience, progress=settings.progress,
+                      lr_schedule=schedule, compile=settings.compile, checkpoint=checkpoint,
                       resume=bool(checkpoint and args.resume))
     except KeyboardInterrupt:
         if checkpoint is None or not checkpoint.is_file():
@@ -181,7 +208,7 @@ def train(model: Any, split: Split, args: argparse.Namespace, loss_fn: Any = tg.
         hist = tg.train.load_checkpoint(checkpoint, model)
         if not hist.epoch:
             raise
-        args.interrupted = (hist.epoch[-1], args.epochs)
+        args.interrupted = (hist.epoch[-1], settings.epochs)
     return hist, time.perf_counter() - began
 
 

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = arguments(argv)
     began = time.perf_counter()
     out = runner.prepare_out(args, "softmax_regression")
-    split = runner.load_split(args)
+    split = runner.load_split(args.dataset, args.val_split, args.seed)
     model = nn.Linear(784, 10, init=args.init, rng=args.seed, dtype=np.float32)
     check = derivation_check(model, split.X_train[:64], split.y_train[:64], args.l2)
     print(f"derivation check on the first batch: {check.verdict} (max |autodiff - hand| "

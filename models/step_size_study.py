@@ -69,37 +69,37 @@ def _model(args: argparse.Namespace) -> nn.Linear:
     return nn.Linear(784, 10, init=args.init, rng=args.seed, dtype=np.float32)
 
 
-def train_loader(split: runner.Split, args: argparse.Namespace) -> DataLoader:
+def train_loader(split: runner.Split, settings: runner.Training) -> DataLoader:
     """The training loader of every run: shuffled by --seed, and with drop_last, so that every
     step's loss is that of a full batch (5,000 examples in batches of 64 would end each epoch
     on a batch of 8, whose loss is a far noisier estimate). Only a batch larger than the
     whole training set keeps its one incomplete batch."""
     n = len(split.X_train)
-    return DataLoader(split.X_train, split.y_train, args.batch_size, seed=args.seed,
-                      drop_last=n >= args.batch_size)
+    return DataLoader(split.X_train, split.y_train, settings.batch_size, seed=settings.seed,
+                      drop_last=n >= settings.batch_size)
 
 
-def _fit(model: nn.Module, split: runner.Split, args: argparse.Namespace,
+def _fit(model: nn.Module, split: runner.Split, settings: runner.Training,
          loss_fn: DivergenceGuard) -> tuple[tg.train.History, float]:
-    """runner.train's fit (the flags' optimizer, schedule, L2, patience) on train_loader."""
-    _, val_loader = runner.loaders(split, args)
-    schedule = (tg.train.linear_decay(args.lr, args.epochs) if args.schedule == "linear"
-                else None)
+    """runner.train's fit (the optimizer, schedule, L2, patience) on train_loader."""
+    _, val_loader = runner.loaders(split, settings)
+    schedule = (tg.train.linear_decay(settings.lr, settings.epochs)
+                if settings.schedule == "linear" else None)
     began = time.perf_counter()
-    hist = tg.fit(model, runner.optimizer(model, args), train_loader(split, args), val_loader,
-                  epochs=args.epochs, loss_fn=loss_fn, regularizer=runner.l2_regularizer(args),
-                  patience=args.patience, progress=args.progress, lr_schedule=schedule,
-                  compile=args.compile)
+    hist = tg.fit(model, runner.optimizer(model, settings), train_loader(split, settings),
+                  val_loader, epochs=settings.epochs, loss_fn=loss_fn,
+                  regularizer=runner.l2_regularizer(settings), patience=settings.patience,
+                  progress=settings.progress, lr_schedule=schedule, compile=settings.compile)
     return hist, time.perf_counter() - began
 
 
 def lr_run(split: runner.Split, args: argparse.Namespace, lr: float, role: str) -> dict:
     """One learning rate at args.batch_size: its step losses, and where it diverged if it did."""
-    run_args = argparse.Namespace(**{**vars(args), "lr": lr})
-    guard = DivergenceGuard(args.blowup, len(train_loader(split, run_args)))
+    settings = runner.Training.of(args, lr=lr)
+    guard = DivergenceGuard(args.blowup, len(train_loader(split, settings)))
     run = {"lr": lr, "role": role, "model": _model(args), "hist": None, "diverged": None}
     try:
-        run["hist"], run["seconds"] = _fit(run["model"], split, run_args, guard)
+        run["hist"], run["seconds"] = _fit(run["model"], split, settings, guard)
         run["losses"] = run["hist"].step_loss
     except tg.train.TrainingDiverged as err:
         run.update(diverged=str(err), losses=guard.losses, seconds=None,
@@ -113,15 +113,15 @@ def batch_run(split: runner.Split, args: argparse.Namespace, batch_size: int,
               probe: tuple[np.ndarray, np.ndarray]) -> dict:
     """One batch size at args.batch_lr: step losses from fit, and the cost on `probe` after
     each step."""
-    run_args = argparse.Namespace(**{**vars(args), "batch_size": batch_size, "lr": args.batch_lr})
+    settings = runner.Training.of(args, batch_size=batch_size, lr=args.batch_lr)
     model = _model(args)
-    tracker = CostTracker(runner.optimizer(model, run_args), model, *probe)
-    loader = train_loader(split, run_args)
+    tracker = CostTracker(runner.optimizer(model, settings), model, *probe)
+    loader = train_loader(split, settings)
     guard = DivergenceGuard(math.inf, len(loader))  # stops on NaN/inf only
     began = time.perf_counter()
     try:
         hist = tg.fit(model, tracker, loader, epochs=args.epochs, progress=args.progress,
-                      loss_fn=guard, regularizer=runner.l2_regularizer(run_args))
+                      loss_fn=guard, regularizer=runner.l2_regularizer(settings))
         losses, diverged = hist.step_loss, None
     except tg.train.TrainingDiverged as err:
         losses, diverged = guard.losses, str(err)
@@ -294,7 +294,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace) -> runner.Split:
     """The split with its training part cut to the first --subset examples."""
-    split = runner.load_split(args)
+    split = runner.load_split(args.dataset, args.val_split, args.seed)
     n = min(args.subset or len(split.X_train), len(split.X_train))
     return dataclasses.replace(split, X_train=split.X_train[:n], y_train=split.y_train[:n])
 
