@@ -1,35 +1,58 @@
-"""Pictures for the homework report (matplotlib, Agg backend): training curves, linear-model
-weights as 28x28 images, weight norm against lambda, and sample images with labels."""
+"""Pictures for the homework report (matplotlib): training curves, linear-model weights as
+28x28 images, weight norm against lambda, and sample images with labels.
+
+Every function takes `path`: given, the picture is written there (PNG) and the path is
+returned; None (the default), the matplotlib Figure is returned, and in a Jupyter notebook
+it is also shown inline. Outside Jupyter, drawing uses the Agg backend (no window)."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+Where = str | os.PathLike | None  # a file to write, or None: return (and show) the figure
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (where figures can be shown inline)."""
+    return "ipykernel" in sys.modules
 
 
 def _pyplot():
     try:
         import matplotlib
 
-        matplotlib.use("Agg")
+        if not _in_notebook():  # a notebook keeps its inline backend
+            matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as e:  # an optional extra
         raise ImportError("plots need matplotlib: pip install 'tinygrad-hw[plots]'") from e
     return plt
 
 
-def _save(fig: Any, path: str | os.PathLike) -> str:
+def _save(fig: Any, path: str | os.PathLike | None) -> Any:
+    """Write the figure to `path` and return the path; without a path, return the figure
+    (shown inline first in a notebook, once: it is closed so that Jupyter does not show it
+    again at the end of the cell)."""
+    if path is None:
+        if _in_notebook():
+            from IPython.display import display
+
+            display(fig)
+            _pyplot().close(fig)
+        return fig
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     _pyplot().close(fig)
     return str(path)
 
 
-def plot_curves(history: Any, path: str | os.PathLike, title: str = "",
-                loss_label: str = "cross-entropy") -> str:
+def plot_curves(history: Any, path: Where = None, title: str = "",
+                loss_label: str = "cross-entropy") -> Any:
     """Loss and accuracy against epochs, train vs validation, side by side; `loss_label`
     names the loss axis."""
     plt = _pyplot()
@@ -53,8 +76,8 @@ def plot_curves(history: Any, path: str | os.PathLike, title: str = "",
     return _save(fig, path)
 
 
-def plot_step_losses(curves: dict[str, Sequence[float]], path: str | os.PathLike,
-                     title: str = "", xlabel: str = "step", log_y: bool = False) -> str:
+def plot_step_losses(curves: dict[str, Sequence[float]], path: Where = None,
+                     title: str = "", xlabel: str = "step", log_y: bool = False) -> Any:
     """Several loss curves against steps in one figure (e.g. one per learning rate)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
@@ -70,11 +93,11 @@ def plot_step_losses(curves: dict[str, Sequence[float]], path: str | os.PathLike
     return _save(fig, path)
 
 
-def plot_weight_images(weights: Any, path: str | os.PathLike, titles: Sequence[str] = (),
+def plot_weight_images(weights: Any, path: Where = None, titles: Sequence[str] = (),
                        shape: tuple[int, int] = (28, 28), cols: int = 5, title: str = "", *,
                        percentile: float = 99.0, colorbar: bool = True,
                        colorbar_label: str = "weight", hide: Any = None,
-                       hide_label: str = "hidden pixels") -> str:
+                       hide_label: str = "hidden pixels") -> Any:
     """Each row of `weights` (a bias column beyond 28*28 is dropped) as an image, all on one
     diverging colour scale centred at 0 (red positive, blue negative), with a colour bar.
 
@@ -128,8 +151,8 @@ def weight_limit(weights: Any, percentile: float = 99.0) -> float:
     return limit if limit > 0 else (float(a.max()) or 1.0)
 
 
-def plot_xy(x: Sequence[float], ys: dict[str, Sequence[float]], path: str | os.PathLike,
-            xlabel: str, ylabel: str, title: str = "", log_x: bool = False) -> str:
+def plot_xy(x: Sequence[float], ys: dict[str, Sequence[float]], path: Where = None,
+            xlabel: str = "", ylabel: str = "", title: str = "", log_x: bool = False) -> Any:
     """One or more y series against x (e.g. weight norm or accuracy against lambda)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -146,8 +169,8 @@ def plot_xy(x: Sequence[float], ys: dict[str, Sequence[float]], path: str | os.P
     return _save(fig, path)
 
 
-def plot_samples(images: Any, labels: Sequence[int], path: str | os.PathLike,
-                 class_names: Sequence[str] = (), cols: int = 8) -> str:
+def plot_samples(images: Any, labels: Sequence[int], path: Where = None,
+                 class_names: Sequence[str] = (), cols: int = 8) -> Any:
     """A grid of input images with their labels."""
     plt = _pyplot()
     imgs = np.asarray(images)
@@ -162,9 +185,9 @@ def plot_samples(images: Any, labels: Sequence[int], path: str | os.PathLike,
     return _save(fig, path)
 
 
-def plot_weight_grid(rows: dict[str, Any], path: str | os.PathLike,
+def plot_weight_grid(rows: dict[str, Any], path: Where = None,
                      col_titles: Sequence[str] = (), shape: tuple[int, int] = (28, 28),
-                     title: str = "") -> str:
+                     title: str = "") -> Any:
     """One row of weight images per entry of `rows` (e.g. one per lambda), labelled by its key;
     each row has its own colour scale centred at 0 (red positive, blue negative)."""
     plt = _pyplot()
@@ -191,17 +214,17 @@ def plot_weight_grid(rows: dict[str, Any], path: str | os.PathLike,
     return _save(fig, path)
 
 
-def plot_lines(lines: Sequence[dict[str, Any]], path: str | os.PathLike, xlabel: str = "step",
-               ylabel: str = "loss", title: str = "", log_y: bool = False) -> str:
+def plot_lines(lines: Sequence[dict[str, Any]], path: Where = None, xlabel: str = "step",
+               ylabel: str = "loss", title: str = "", log_y: bool = False) -> Any:
     """Curves with their own x values in one figure. Each line is a dict with "x", "y" and
     "label", optionally "alpha", "lw", "color", and "end": a text marked with an X at the
     line's last point (e.g. where a run diverged)."""
     return plot_line_panels({title: lines}, path, xlabel, ylabel, log_y=log_y)
 
 
-def plot_line_panels(panels: dict[str, Sequence[dict[str, Any]]], path: str | os.PathLike,
+def plot_line_panels(panels: dict[str, Sequence[dict[str, Any]]], path: Where = None,
                      xlabel: str | Sequence[str] = "step", ylabel: str | Sequence[str] = "loss",
-                     title: str = "", log_y: bool | Sequence[bool] = False) -> str:
+                     title: str = "", log_y: bool | Sequence[bool] = False) -> Any:
     """Side-by-side panels of plot_lines curves, {panel title: lines}; xlabel, ylabel and
     log_y are one value for every panel or one per panel."""
     plt = _pyplot()
@@ -233,8 +256,8 @@ def _draw_line(ax: Any, line: dict[str, Any]) -> None:
                     fontsize=8, color=drawn.get_color(), va="top")
 
 
-def plot_weight_image(weights: Any, path: str | os.PathLike, title: str = "",
-                      colorbar_label: str = "weight", shape: tuple[int, int] = (28, 28)) -> str:
+def plot_weight_image(weights: Any, path: Where = None, title: str = "",
+                      colorbar_label: str = "weight", shape: tuple[int, int] = (28, 28)) -> Any:
     """One weight vector (e.g. binary logistic regression's w; a bias beyond 28*28 is dropped)
     as a large image with a colour bar, centred at 0 (red positive, blue negative)."""
     plt = _pyplot()

@@ -3,6 +3,7 @@ Operators and methods only dispatch to ops; no derivative math lives here."""
 
 from __future__ import annotations
 
+import html
 import warnings
 from typing import Any
 
@@ -231,6 +232,21 @@ class Tensor:
         if self.name:
             extra += f", name={self.name!r}"
         return f"Tensor({body}{extra})"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: shape, dtype, where it stands in autograd, and the value (at
+        most a few hundred numbers, the middle elided as numpy prints it)."""
+        if self._op is not None:
+            grad = f"computed by <b>{type(self._op).__name__}</b>, requires grad"
+        elif self._rg:
+            grad = "leaf, requires grad" + (", has .grad" if self.grad is not None else "")
+        else:
+            grad = "no grad"
+        value = np.array2string(np.asarray(self._data), separator=", ", threshold=200,
+                                edgeitems=3, precision=6)
+        name = f" <code>{html.escape(self.name)}</code>" if self.name else ""
+        return (f"<div><b>Tensor</b>{name} &middot; shape {self.shape} &middot; {self.dtype} "
+                f"&middot; {grad}<pre style=\"margin:2px 0\">{html.escape(value)}</pre></div>")
 
     # ----------------------------------------------------------------- autograd
     def backward(
