@@ -1,6 +1,6 @@
 """tinygrad_hw: a small reverse-mode autodiff framework on numpy for the deep-learning course."""
 
-from . import data, metrics, nn, optim, plots, train, viz
+from . import data, metrics, nn, optim, plots, testing, train, viz
 from .anomaly import AnomalyError, detect_anomaly
 from .autograd import enable_grad, is_grad_enabled, no_grad
 from .compile import compile
@@ -65,5 +65,6 @@ __all__ = [
     "logsumexp", "matmul", "max", "maximum", "mean", "metrics", "min", "minimum", "mse_loss",
     "nn", "no_grad", "ones", "ones_like", "optim", "plots", "relu", "reshape", "save",
     "sigmoid", "softmax", "softplus", "sqrt", "squeeze", "stack", "sum", "tanh", "tensor",
-    "train", "transpose", "unsqueeze", "value_and_grad", "viz", "where", "zeros", "zeros_like",
+    "testing", "train", "transpose", "unsqueeze", "value_and_grad", "viz", "where", "zeros",
+    "zeros_like",
 ]

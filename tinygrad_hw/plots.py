@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-Where = str | os.PathLike | None  # a file to write, or None: return (and show) the figure
+_Where = str | os.PathLike | None  # a file to write, or None: return (and show) the figure
 
 
 def _in_notebook() -> bool:
@@ -51,7 +51,7 @@ def _save(fig: Any, path: str | os.PathLike | None) -> Any:
     return str(path)
 
 
-def plot_curves(history: Any, path: Where = None, title: str = "",
+def plot_curves(history: Any, path: _Where = None, title: str = "",
                 loss_label: str = "cross-entropy") -> Any:
     """Loss and accuracy against epochs, train vs validation, side by side; `loss_label`
     names the loss axis."""
@@ -76,7 +76,7 @@ def plot_curves(history: Any, path: Where = None, title: str = "",
     return _save(fig, path)
 
 
-def plot_step_losses(curves: dict[str, Sequence[float]], path: Where = None,
+def plot_step_losses(curves: dict[str, Sequence[float]], path: _Where = None,
                      title: str = "", xlabel: str = "step", log_y: bool = False) -> Any:
     """Several loss curves against steps in one figure (e.g. one per learning rate)."""
     plt = _pyplot()
@@ -93,7 +93,7 @@ def plot_step_losses(curves: dict[str, Sequence[float]], path: Where = None,
     return _save(fig, path)
 
 
-def plot_weight_images(weights: Any, path: Where = None, titles: Sequence[str] = (),
+def plot_weight_images(weights: Any, path: _Where = None, titles: Sequence[str] = (),
                        shape: tuple[int, int] = (28, 28), cols: int = 5, title: str = "", *,
                        percentile: float = 99.0, colorbar: bool = True,
                        colorbar_label: str = "weight", hide: Any = None,
@@ -151,7 +151,7 @@ def weight_limit(weights: Any, percentile: float = 99.0) -> float:
     return limit if limit > 0 else (float(a.max()) or 1.0)
 
 
-def plot_xy(x: Sequence[float], ys: dict[str, Sequence[float]], path: Where = None,
+def plot_xy(x: Sequence[float], ys: dict[str, Sequence[float]], path: _Where = None,
             xlabel: str = "", ylabel: str = "", title: str = "", log_x: bool = False) -> Any:
     """One or more y series against x (e.g. weight norm or accuracy against lambda)."""
     plt = _pyplot()
@@ -169,7 +169,7 @@ def plot_xy(x: Sequence[float], ys: dict[str, Sequence[float]], path: Where = No
     return _save(fig, path)
 
 
-def plot_samples(images: Any, labels: Sequence[int], path: Where = None,
+def plot_samples(images: Any, labels: Sequence[int], path: _Where = None,
                  class_names: Sequence[str] = (), cols: int = 8) -> Any:
     """A grid of input images with their labels."""
     plt = _pyplot()
@@ -185,7 +185,7 @@ def plot_samples(images: Any, labels: Sequence[int], path: Where = None,
     return _save(fig, path)
 
 
-def plot_weight_grid(rows: dict[str, Any], path: Where = None,
+def plot_weight_grid(rows: dict[str, Any], path: _Where = None,
                      col_titles: Sequence[str] = (), shape: tuple[int, int] = (28, 28),
                      title: str = "") -> Any:
     """One row of weight images per entry of `rows` (e.g. one per lambda), labelled by its key;
@@ -214,7 +214,7 @@ def plot_weight_grid(rows: dict[str, Any], path: Where = None,
     return _save(fig, path)
 
 
-def plot_lines(lines: Sequence[dict[str, Any]], path: Where = None, xlabel: str = "step",
+def plot_lines(lines: Sequence[dict[str, Any]], path: _Where = None, xlabel: str = "step",
                ylabel: str = "loss", title: str = "", log_y: bool = False) -> Any:
     """Curves with their own x values in one figure. Each line is a dict with "x", "y" and
     "label", optionally "alpha", "lw", "color", and "end": a text marked with an X at the
@@ -222,7 +222,7 @@ def plot_lines(lines: Sequence[dict[str, Any]], path: Where = None, xlabel: str 
     return plot_line_panels({title: lines}, path, xlabel, ylabel, log_y=log_y)
 
 
-def plot_line_panels(panels: dict[str, Sequence[dict[str, Any]]], path: Where = None,
+def plot_line_panels(panels: dict[str, Sequence[dict[str, Any]]], path: _Where = None,
                      xlabel: str | Sequence[str] = "step", ylabel: str | Sequence[str] = "loss",
                      title: str = "", log_y: bool | Sequence[bool] = False) -> Any:
     """Side-by-side panels of plot_lines curves, {panel title: lines}; xlabel, ylabel and
@@ -256,7 +256,7 @@ def _draw_line(ax: Any, line: dict[str, Any]) -> None:
                     fontsize=8, color=drawn.get_color(), va="top")
 
 
-def plot_weight_image(weights: Any, path: Where = None, title: str = "",
+def plot_weight_image(weights: Any, path: _Where = None, title: str = "",
                       colorbar_label: str = "weight", shape: tuple[int, int] = (28, 28)) -> Any:
     """One weight vector (e.g. binary logistic regression's w; a bias beyond 28*28 is dropped)
     as a large image with a colour bar, centred at 0 (red positive, blue negative)."""
