@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run sysdeps lint bench clean
+.PHONY: demo test run notebooks sysdeps lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ demo: $(STAMP)
 MODEL ?= softmax_regression
 run: $(STAMP)
 	$(BIN)/python -m models.$(MODEL) $(ARGS)
+
+# Re-execute the tutorial notebooks in place, storing their outputs.
+notebooks: $(STAMP) sysdeps
+	$(BIN)/python scripts/run_notebooks.py
 
 test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q --markdown-docs tests docs README.md

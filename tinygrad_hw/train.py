@@ -3,15 +3,17 @@ per-epoch checkpoints that resume exactly, and a clear stop when the loss turns 
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+import tqdm
 
 from .autograd import mask, no_grad
 from .compile import compile as compile_step
@@ -260,7 +262,7 @@ def fit(
             start = epochs + 1
     steps = len(train_loader) * max(epochs - start + 1, 0)
     disable = None if progress is None else not progress
-    with tqdm(total=steps, disable=disable, unit="step", leave=False) as bar:
+    with _bar_class()(total=steps, disable=disable, unit="step", leave=False) as bar:
         for epoch in range(start, epochs + 1):
             began = time.perf_counter()
             if lr_schedule is not None:
@@ -282,6 +284,16 @@ def fit(
     if patience is not None and best.state is not None:
         model.load_state_dict(best.state)
     return hist
+
+
+def _bar_class() -> type:
+    """tqdm's notebook widget inside Jupyter when ipywidgets is there to draw it, else the
+    text bar (tqdm.auto would warn on every import without ipywidgets)."""
+    if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.notebook import tqdm as notebook_bar
+
+        return notebook_bar
+    return tqdm.tqdm
 
 
 def linear_decay(lr: float, epochs: int, final_fraction: float = 0.0) -> Callable[[int], float]:
