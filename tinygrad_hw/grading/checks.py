@@ -14,8 +14,9 @@ VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
 
 @dataclass(frozen=True)
 class Check:
-    """One graded check: fn(sub) passes by returning None (full points) or a fraction of its
-    points in [0, 1]; an AssertionError fails it with its message as the feedback."""
+    """One graded check: fn(sub) passes by returning None (full points); it may return the
+    fraction of its points earned, in [0, 1], or (fraction, message) to say why; an
+    AssertionError fails it with its message as the feedback."""
 
     fn: Callable[[Any], Any]
     points: float

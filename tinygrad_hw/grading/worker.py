@@ -114,7 +114,10 @@ def diagnosis_of(message: str) -> str:
     message's first line, up to its first colon or parenthesis."""
     found = re.search(r"diagnosis: (.+)", message)
     text = found.group(1) if found else (message.strip().splitlines() or ["failed"])[0]
-    text = re.split(r": | \(", text, maxsplit=1)[0].strip()
+    parts = text.split(": ")
+    # "your gradient is 0.5 x autodiff's: a missing factor 2: ..." names the slip second
+    text = parts[1] if text.startswith("your gradient is") and len(parts) > 1 else parts[0]
+    text = re.split(r";| \(", text, maxsplit=1)[0].strip()
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -160,10 +163,13 @@ def run_check(c: Check, sub: Submission, files: set[str]) -> TestResult:
         result.diagnosis = f"raised {error.split(':')[0]}"
     else:
         fraction = 1.0 if got is None else got
+        if isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], str):
+            fraction, result.output = got  # partial credit with its reason
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or \
                 not 0 <= fraction <= 1:
             result.output = (f"(grader problem) the check returned {got!r}: a check returns "
-                             f"None or the fraction of its points earned, in [0, 1]")
+                             f"None, or the fraction of its points earned in [0, 1], or "
+                             f"(fraction, message)")
             result.diagnosis = "check returned a bad value"
         else:
             result.score = round(c.points * float(fraction), 6)
