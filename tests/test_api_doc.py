@@ -24,7 +24,7 @@ API_MD = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 # The documented modules, as the page names them ("tg" is the package itself).
 MODULES = [
     "tg", "tg.nn", "tg.nn.functional", "tg.optim", "tg.data", "tg.viz", "tg.testing",
-    "tg.train", "tg.plots", "tg.metrics",
+    "tg.train", "tg.plots", "tg.metrics", "tg.grading",
 ]
 # tinygrad_hw.testing imports these on first use; they need hypothesis.
 NEED_HYPOTHESIS = {
