@@ -106,3 +106,14 @@ def written_files(out: Path, report: dict, extra: tuple[str, ...] = ()) -> list[
     names = {"report.json", "report.md", "graph.dot", "graph.svg", "graph.png", *extra}
     names |= {p["file"] for p in report.get("pictures", [])}
     return sorted(n for n in names if n in ("report.json", "report.md") or (out / n).is_file())
+
+
+def command(main: Callable[[], object]) -> None:
+    """Run a model's main() as a command. A Ctrl-C that the model could not turn into a
+    report (before the first checkpoint, or in a model without one) ends with one line and
+    exit status 130 instead of a traceback."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("interrupted before a report could be written", file=sys.stderr)
+        raise SystemExit(130) from None

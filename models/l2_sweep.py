@@ -195,4 +195,4 @@ def _summary(split: runner.Split, best: Run) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    cli.command(main)

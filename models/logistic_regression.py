@@ -16,7 +16,7 @@ import tinygrad_hw as tg
 from tinygrad_hw import Tensor, nn
 from tinygrad_hw.testing import DerivationMismatch, assert_grad_close
 
-from . import runner
+from . import cli, runner
 from .reference import sigmoid
 
 DEFAULT_CLASSES = ("T-shirt/top", "Shirt")  # a hard pair; y = 1 for the second (shirt)
@@ -184,4 +184,4 @@ def _summary(split: runner.Split) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    cli.command(main)

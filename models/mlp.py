@@ -182,4 +182,4 @@ def _summary(args: argparse.Namespace, split: runner.Split) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    cli.command(main)

@@ -213,4 +213,4 @@ _SUMMARY = ("Linear regression f(w) = 1/(2n) sum_i (x_i.w - y_i)^2 on generated 
 
 
 if __name__ == "__main__":
-    main()
+    cli.command(main)

@@ -359,4 +359,4 @@ def _summary(args: argparse.Namespace, good: dict, n_train: int) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    cli.command(main)

@@ -278,4 +278,4 @@ _SUMMARY = ("Two nets with 3 inputs (x_0 = 1 is the bias) and 4 sigmoid hidden u
 
 
 if __name__ == "__main__":
-    main()
+    cli.command(main)

@@ -196,4 +196,4 @@ _SUMMARY = ("The classic fully worked 2-2-2 sigmoid network: inputs 0.05, 0.10; 
 
 
 if __name__ == "__main__":
-    main()
+    cli.command(main)

@@ -166,3 +166,15 @@ def test_the_models_need_no_hypothesis():
     done = subprocess.run([sys.executable, "-c", code, str(ROOT / "runs" / "no_hypothesis")],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_ctrl_c_before_any_report_is_one_line(capsys):
+    from models import cli
+
+    def interrupted_main():
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as stop:
+        cli.command(interrupted_main)
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "interrupted before a report could be written\n"
