@@ -141,9 +141,10 @@ def test_a_notebook_runs_its_code_cells_in_order_and_reports_failed_cells(folder
 
 
 def test_gradescope_results_json(folder, tmp_path):
+    out = tmp_path / "results" / "results.json"
     assert cli([str(folder / "assignment.py"), str(folder / "submissions" / "sign.py"),
-                "--format", "gradescope", "--out", str(tmp_path)]) == 0
-    data = json.loads((tmp_path / "results.json").read_text())
+                "--format", "gradescope", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
     assert data["score"] == 5 and data["execution_time"] > 0
     assert [t["name"] for t in data["tests"]] == ["sigmoid backward", "tanh backward",
                                                  "half credit"]
@@ -155,14 +156,16 @@ def test_a_class_folder_gives_grades_csv_and_a_summary(folder, tmp_path, capsys)
     subs.mkdir()
     for name in ("good.py", "sign.py", "partial.py", "missing.py"):
         (subs / name).write_text(SUBMISSIONS[name])
-    assert cli([str(folder / "assignment.py"), str(subs), "--out", str(tmp_path),
-                "--format", "json"]) == 0
+    assert cli([str(folder / "assignment.py"), str(subs), "--out",
+                str(tmp_path / "results.json"), "--format", "json"]) == 0
     rows = (tmp_path / "grades.csv").read_text().splitlines()
     assert rows[0] == "submission,sigmoid backward,tanh backward,half credit,total,max"
     assert "sign.py,0,1,4,5,7" in rows and len(rows) == 5
     out = capsys.readouterr().out
     assert "4 submissions" in out and "1 x sigmoid backward: a flipped sign" in out
-    assert len(json.loads((tmp_path / "results.json").read_text())) == 4
+    every = json.loads((tmp_path / "results.json").read_text())
+    assert [r["submission"] for r in every] == ["good.py", "missing.py", "partial.py", "sign.py"]
+    assert every[3]["score"] == 5 and every[3]["tests"][0]["max_score"] == 2
 
 
 def test_bad_assignments_are_refused(tmp_path):

@@ -1,8 +1,9 @@
 """python -m tinygrad_hw.grading ASSIGNMENT SUBMISSION... : grade submissions (.py files,
-notebooks, or folders of them) against an assignment's checks. Writes Gradescope's
-results.json (--format gradescope, one submission), all results as JSON (--format json),
-and for more than one submission grades.csv plus a summary of the class: scores, and how
-many students made each slip."""
+notebooks, or folders of them) against an assignment's checks. --out FILE (default
+results.json) receives Gradescope's results.json (--format gradescope, one submission) or
+a list with one such object per submission, each with its `submission` file name (--format
+json). For more than one submission it also writes grades.csv beside FILE and prints a
+summary of the class: scores, and how many students made each slip."""
 
 from __future__ import annotations
 
@@ -36,9 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("submissions", nargs="+", type=Path,
                    help=".py files, .ipynb notebooks, or folders of them")
     p.add_argument("--format", choices=["text", "gradescope", "json"], default="text",
-                   help="text: a line per submission (default); gradescope: OUT/results.json "
-                        "for one submission; json: every result in OUT/results.json")
-    p.add_argument("--out", type=Path, default=Path("."), help="folder for the files written")
+                   help="text: only the lines printed per submission (default); gradescope: "
+                        "Gradescope's results.json for one submission, in --out; json: a "
+                        "list of those, one per submission, in --out")
+    p.add_argument("--out", type=Path, default=Path("results.json"),
+                   help="the results file (default results.json); grades.csv goes beside it")
     p.add_argument("--timeout", type=_positive(float), default=60.0,
                    help="seconds of wall-clock time per submission (default 60)")
     p.add_argument("--memory-mb", type=_positive(int), default=2048,
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("no .py or .ipynb submission found in " + ", ".join(map(str, args.submissions)))
     if args.format == "gradescope" and len(files) != 1:
         p.error(f"--format gradescope grades one submission, got {len(files)}")
-    args.out.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     results = []
     for path in files:
         r = grade(args.assignment, path, args.timeout, args.memory_mb)
@@ -62,13 +65,15 @@ def main(argv: list[str] | None = None) -> int:
               + "".join(f"\n  - {t.name}: {t.score:g}/{t.max_score:g} {t.diagnosis}"
                         for t in r.tests if not t.passed))
     if args.format == "gradescope":
-        _write(args.out / "results.json", results[0].gradescope())
+        _write(args.out, results[0].gradescope())
     elif args.format == "json":
-        _write(args.out / "results.json", [r.to_dict() for r in results])
+        _write(args.out, [{"submission": Path(r.submission).name, **r.gradescope()}
+                          for r in results])
     if len(results) > 1:
-        write_csv(args.out / "grades.csv", results)
+        grades = args.out.parent / "grades.csv"
+        write_csv(grades, results)
         print(summary(results))
-        print(f"grades: {args.out / 'grades.csv'}")
+        print(f"grades: {grades}")
     return 0
 
 
