@@ -72,6 +72,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import tinygrad_hw as tg  # noqa: E402
 from benchmarks import timing  # noqa: E402
 from benchmarks import workloads as wl  # noqa: E402
+from models.runner import plain  # noqa: E402
 
 SECTIONS = ("steps", "op", "epoch", "memory", "accuracy")
 DEFAULT_JSON = "runs/bench/results.json"
@@ -470,19 +471,6 @@ def _fmt_check(value: Any) -> str:
     return value if isinstance(value, str) else f"{value:.1e}"
 
 
-def _plain(value: Any) -> Any:
-    """JSON-safe: numpy scalars to Python, non-finite floats to None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     threads = pin_threads(args.threads)
@@ -507,7 +495,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(report(results))
     path = Path(args.json)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(_plain(results), indent=1) + "\n")
+    path.write_text(json.dumps(plain(results), indent=1) + "\n")
     print(f"results: {path}")
     return results
 

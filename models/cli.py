@@ -95,16 +95,17 @@ def prepare_out(out: Path, prog: str, keep: tuple[str, ...] = ()) -> None:
               f"({previous.get('model', 'unknown model')})")
 
 
+RUN_FILES = ("report.json", "report.md", "graph.dot", "graph.svg", "graph.png")
+
+
 def _guess_files(report: dict) -> list[str]:
     """The files of a report written before reports listed them."""
-    pictures = [p["file"] for p in report.get("pictures", [])]
-    return pictures + ["report.json", "report.md", "graph.dot", "graph.svg", "graph.png"]
+    return [p["file"] for p in report.get("pictures", [])] + list(RUN_FILES)
 
 
 def written_files(out: Path, report: dict, extra: tuple[str, ...] = ()) -> list[str]:
     """The files of this run in `out` (for the next run's prepare_out)."""
-    names = {"report.json", "report.md", "graph.dot", "graph.svg", "graph.png", *extra}
-    names |= {p["file"] for p in report.get("pictures", [])}
+    names = {*RUN_FILES, *extra} | {p["file"] for p in report.get("pictures", [])}
     return sorted(n for n in names if n in ("report.json", "report.md") or (out / n).is_file())
 
 

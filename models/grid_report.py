@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from .report import render  # noqa: E402
-from .runner import _plain  # noqa: E402
+from .runner import plain  # noqa: E402
 
 TOP = 10
 
@@ -26,7 +26,7 @@ def write_report(out: Path, report: dict, table: list[dict], results: list[dict]
     heatmap(out / "heatmap.png", table, best)
     group = next(r for r in results if r["batch_size"] == best["batch_size"])
     curve(out / "curve.png", group, best)
-    (out / "report.json").write_text(json.dumps(_plain(report), indent=2) + "\n")
+    (out / "report.json").write_text(json.dumps(plain(report), indent=2) + "\n")
     (out / "report.md").write_text(render(_markdown_fields(report, table)))
     print(f"report: {out / 'report.md'} (and report.json, results.csv); pictures in {out}/")
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import grid_batched, runner
+from . import cli, grid_batched, runner
 
 KEYS = ("epochs", "lr", "l2", "batch_size")
 COLUMNS = KEYS + ("val_loss", "val_accuracy", "train_loss")
@@ -269,9 +269,10 @@ def main(argv: list[str] | None = None) -> dict:
                    help="'default' (8 values of each: 4,096 runs), 'small' (2 of each) or a "
                         "JSON file with lists for epochs, lr, l2 and batch_size")
     p.add_argument("--seed", type=int, default=0, help="data split and shuffling seed")
-    p.add_argument("--val-split", type=_fraction, default=0.2,
+    p.add_argument("--val-split", default=0.2,
+                   type=cli.ranged(float, 0, 1, low_open=True, high_open=True),
                    help="share of the training images held out for validation, in (0, 1)")
-    p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1,
+    p.add_argument("--jobs", type=cli.POSITIVE_INT, default=os.cpu_count() or 1,
                    help="local worker processes (default: one per core)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="a Dask scheduler (e.g. tcp://10.0.0.5:8786) to run the groups on "
@@ -289,20 +290,6 @@ def main(argv: list[str] | None = None) -> dict:
         return run(args, grid)
     except GridError as e:
         p.error(str(e))
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {value}")
-    return value
 
 
 def run(args: argparse.Namespace, grid: dict[str, list]) -> dict:

@@ -168,12 +168,13 @@ def l2_regularizer(settings: Training) -> Any:
 
 
 CHECKPOINT = "checkpoint.npz"
+CHECKPOINT_FILES = (CHECKPOINT, "checkpoint.json")  # kept by --resume
 
 
 def prepare_out(args: argparse.Namespace, name: str) -> Path:
     """--out as a folder this run can write into, cleared of the previous run's files (the
     checkpoint is kept for --resume)."""
-    keep = (CHECKPOINT, "checkpoint.json") if getattr(args, "resume", False) else ()
+    keep = CHECKPOINT_FILES if getattr(args, "resume", False) else ()
     out = Path(args.out)
     cli.prepare_out(out, f"python -m models.{name}", keep)
     return out
@@ -220,7 +221,7 @@ def _checkpoint(args: argparse.Namespace) -> Path:
     refused (the flags are recorded beside it), naming the flags that differ."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    path, record = out / CHECKPOINT, out / "checkpoint.json"
+    path, record = (out / name for name in CHECKPOINT_FILES)
     flags = {k: v for k, v in vars(args).items() if k not in _NOT_SETTINGS}
     if args.resume and path.is_file() and record.is_file():
         saved = json.loads(record.read_text())
@@ -306,8 +307,8 @@ def finish(out: Path, report: dict[str, Any]) -> dict[str, Any]:
         report["title"] = f"{report.get('model', 'model')}: homework report ({stopped})"
         report["notes"] = [f"The run was {stopped}: the results and curves are those of "
                            f"epoch {stop}. Continue it with --resume."] + report.get("notes", [])
-    report["files"] = cli.written_files(out, report, (CHECKPOINT, "checkpoint.json"))
-    (out / "report.json").write_text(json.dumps(_plain(report), indent=2) + "\n")
+    report["files"] = cli.written_files(out, report, CHECKPOINT_FILES)
+    (out / "report.json").write_text(json.dumps(plain(report), indent=2) + "\n")
     (out / "report.md").write_text(render(report))
     print(f"report: {out / 'report.md'} (and report.json); pictures in {out}/")
     if stop:
@@ -316,12 +317,12 @@ def finish(out: Path, report: dict[str, Any]) -> dict[str, Any]:
     return report
 
 
-def _plain(value: Any) -> Any:
-    """JSON-safe copy: numpy scalars to Python, NaN/inf to None."""
+def plain(value: Any) -> Any:
+    """A JSON-safe copy: numpy scalars to Python, non-finite floats to None, keys to str."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not np.isfinite(value):
